@@ -1,0 +1,5 @@
+import sys
+
+from lawwatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,138 @@
+"""One lawwatch run: crawl -> classify -> developments -> alerts -> deliveries.
+
+Each stage reads what it needs from the store and writes its results in short transactions,
+so a run that dies anywhere can simply be run again: every stage is idempotent (deterministic
+ids, "pending" selection by content hash), and the outbox makes delivery at-least-once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lawwatch.config import Config
+from store import Store, stable_id, utcnow
+
+log = logging.getLogger("lawwatch.pipeline")
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    mode: str
+    crawled: dict[str, Any] = field(default_factory=dict)
+    changed_articles: int = 0
+    classified: int = 0
+    developments: int = 0
+    alerts: int = 0
+    deliveries: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    status: str = "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_once(cfg: Config, store: Store, *, replay: str | Path | None = None,
+             mode: str | None = None, progress: bool = False, deliver: bool = True) -> RunReport:
+    from alerts.rules import sync_rules
+
+    mode = mode or ("replay" if replay else "live")
+    started = utcnow()
+    run_id = stable_id("run", started.isoformat(), mode)
+    report = RunReport(run_id=run_id, mode=mode)
+    with store.write() as con:
+        con.execute("INSERT INTO runs (id, started_at, mode, status) VALUES (?, ?, ?, 'running')",
+                    [run_id, started, mode])
+    try:
+        t = time.perf_counter()
+        sync_rules(store, cfg)
+        report.seconds["rules"] = time.perf_counter() - t
+
+        from crawler.run import crawl
+        t = time.perf_counter()
+        result = crawl(cfg, store, run_id=run_id, replay=str(replay) if replay else None,
+                       progress=progress)
+        report.seconds["crawl"] = time.perf_counter() - t
+        report.crawled = {sid: _plain(s) for sid, s in result.sources.items()}
+        report.changed_articles = len(result.changed_article_ids)
+
+        from classify.store_io import classify_pending
+        t = time.perf_counter()
+        # Classify everything pending, not only this run's changes: a run that died after the
+        # crawl left stored-but-unclassified articles, and a new classifier version re-tags.
+        classified = classify_pending(store, cfg)
+        report.classified = len(classified)
+        report.seconds["classify"] = time.perf_counter() - t
+
+        from classify.developments import update_developments
+        t = time.perf_counter()
+        devs = update_developments(store, cfg, classified)
+        report.developments = len(devs)
+        report.seconds["developments"] = time.perf_counter() - t
+
+        from alerts.engine import process
+        t = time.perf_counter()
+        alerts = process(store, cfg, development_ids=None)
+        report.alerts = len(alerts)
+        report.seconds["alerts"] = time.perf_counter() - t
+
+        if deliver:
+            from alerts.deliver import deliver_pending
+            t = time.perf_counter()
+            report.deliveries = _plain(deliver_pending(store, cfg))
+            report.seconds["deliver"] = time.perf_counter() - t
+    except BaseException as exc:
+        report.status = "failed"
+        _finish(store, run_id, report, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(store, run_id, report)
+    return report
+
+
+def _finish(store: Store, run_id: str, report: RunReport, error: str | None = None) -> None:
+    stats = report.to_json()
+    if error:
+        stats["error"] = error
+    try:
+        with store.write() as con:
+            con.execute("UPDATE runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
+                        [utcnow(), report.status, json.dumps(stats, default=str), run_id])
+    except Exception:  # never mask the original failure
+        log.exception("could not record the end of run %s", run_id)
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        return asdict(obj)
+    if hasattr(obj, "_asdict"):
+        return obj._asdict()
+    if isinstance(obj, dict):
+        return obj
+    return getattr(obj, "__dict__", str(obj))
+
+
+def stats(store: Store) -> dict[str, Any]:
+    """Counts for `lawwatch stats`."""
+    with store.read() as con:
+        def one(sql: str) -> int:
+            return int(con.execute(sql).fetchone()[0])
+        out: dict[str, Any] = {
+            "sources": one("SELECT count(*) FROM sources"),
+            "articles": one("SELECT count(*) FROM articles"),
+            "article_versions": one("SELECT count(*) FROM article_versions"),
+            "tags": one("SELECT count(*) FROM tags"),
+            "developments": one("SELECT count(*) FROM developments"),
+            "rules": one("SELECT count(*) FROM rules"),
+            "alerts": {s: n for s, n in con.execute(
+                "SELECT state, count(*) FROM alerts GROUP BY state ORDER BY state").fetchall()},
+            "deliveries": {s: n for s, n in con.execute(
+                "SELECT status, count(*) FROM deliveries GROUP BY status ORDER BY status").fetchall()},
+            "runs": one("SELECT count(*) FROM runs"),
+        }
+        out["alerts_total"] = sum(out["alerts"].values())
+        out["deliveries_total"] = sum(out["deliveries"].values())
+    return out
