@@ -119,15 +119,30 @@ class ToolResult:
 
 
 def run_tool(name: str, fn: Callable[[Page], str], pages: list[Page], repeat: int = 1) -> ToolResult:
-    outputs: dict[str, str] = {}
-    best = float("inf")
+    return run_tools([(name, fn)], pages, repeat)[0]
+
+
+def run_tools(tools: list[tuple[str, Callable[[Page], str]]], pages: list[Page], repeat: int = 1) -> list[ToolResult]:
+    """Time every tool over the same in-memory pages.
+
+    Passes are interleaved (tool A, tool B, ..., then again) and the best pass
+    per tool is kept, so background load on a shared machine hits all tools alike.
+    """
+    outputs: dict[str, dict[str, str]] = {name: {} for name, _ in tools}
+    best = {name: float("inf") for name, _ in tools}
     for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        for page in pages:
-            outputs[page.id] = fn(page)
-        best = min(best, time.perf_counter() - t0)
-    scores = aggregate([shingle_matching(p.truth, outputs[p.id]) for p in pages])
-    return ToolResult(name, scores, best, len(pages), outputs)
+        for name, fn in tools:
+            out = outputs[name]
+            t0 = time.perf_counter()
+            for page in pages:
+                out[page.id] = fn(page)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    results = []
+    for name, _fn in tools:
+        out = outputs[name]
+        scores = aggregate([shingle_matching(p.truth, out[p.id]) for p in pages])
+        results.append(ToolResult(name, scores, best[name], len(pages), out))
+    return results
 
 
 # ---------------------------------------------------------------------------
@@ -162,21 +177,19 @@ def score_kommersant(fn: Callable[[Page], str]) -> Scores:
 
 
 def format_table(results: list[ToolResult], kommersant: dict[str, Scores] | None = None) -> str:
-    base = results[-1].pages_per_s if results else 1.0
+    """Markdown table; speed ratio is relative to trafilatura with default settings."""
     ref = next((r for r in results if r.name.startswith("trafilatura")), None)
-    ref_speed = ref.pages_per_s if ref else base
+    ref_speed = ref.pages_per_s if ref else (results[0].pages_per_s if results else 1.0)
     lines = [
         "| tool | precision | recall | F1 | pages/s | speed ratio | Kommersant F1 |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        k = kommersant.get(r.name) if kommersant else None
+        k = (kommersant or {}).get(r.name)
+        k_txt = f"{k.f1:.3f}" if k else "–"
         lines.append(
             f"| {r.name} | {r.scores.precision:.3f} | {r.scores.recall:.3f} | {r.scores.f1:.3f} "
-            f"| {r.pages_per_s:.1f} | {r.pages_per_s / ref_speed:.1f}× "
-            f"| {k.f1:.3f} |" if k else
-            f"| {r.name} | {r.scores.precision:.3f} | {r.scores.recall:.3f} | {r.scores.f1:.3f} "
-            f"| {r.pages_per_s:.1f} | {r.pages_per_s / ref_speed:.1f}× | – |"
+            f"| {r.pages_per_s:.1f} | {r.pages_per_s / ref_speed:.1f}× | {k_txt} |"
         )
     return "\n".join(lines)
 
@@ -193,13 +206,20 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
-def write_results_section(table: str, n_pages: int) -> None:
+def write_results_section(table: str, n_pages: int, load: tuple[float, float, float] | None = None) -> None:
     today = _dt.date.today().isoformat()
+    load_txt = (
+        f" 1-min load average during the run: {load[0]:.1f} (the machine is shared; passes are "
+        "interleaved so background load affects all tools, but absolute pages/s and the ratio move "
+        "by ~±10% between runs)."
+        if load
+        else ""
+    )
     section = "\n".join(
         [
             SECTION_HEADING,
             "",
-            f"Date: {today}. Machine: 2 cores ({platform.machine()}, {platform.system()}). {_versions()}.",
+            f"Date: {today}. Machine: 2 cores ({platform.machine()}, {platform.system()}). {_versions()}.{load_txt}",
             "",
             f"Corpus: Scrapinghub article-extraction-benchmark, {n_pages} pages "
             "(`$LAWWATCH_SHARED/fixtures/article-extraction-benchmark`), scored with the "
@@ -230,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=None, help="only the first N pages (by id)")
     ap.add_argument("--no-trafilatura", action="store_true", help="only run our extractor")
-    ap.add_argument("--repeat", type=int, default=1, help="timing: best of K runs for our extractor")
+    ap.add_argument("--repeat", type=int, default=3, help="timing: best of K interleaved passes per tool")
     ap.add_argument("--per-page", action="store_true", help="print per-page F1 of our extractor")
     ap.add_argument("--write-results", action="store_true", help=f"update {RESULTS_MD.name}")
     args = ap.parse_args(argv)
@@ -240,19 +260,17 @@ def main(argv: list[str] | None = None) -> int:
     from crawler.extract import extract_article
 
     extract_article("<html><body><p>warm up</p></body></html>")
-    tools: list[tuple[str, Callable[[Page], str], int]] = [("lawwatch (selectolax)", ours, args.repeat)]
+    tools: list[tuple[str, Callable[[Page], str]]] = [("lawwatch (selectolax)", ours)]
     if not args.no_trafilatura:
         import trafilatura
 
         trafilatura.extract("<html><body><p>warm up</p></body></html>")
-        tools.append(("trafilatura (defaults)", _trafilatura_fn(), 1))
-        tools.append(("trafilatura (include_comments=False)", _trafilatura_fn(include_comments=False), 1))
+        tools.append(("trafilatura (defaults)", _trafilatura_fn()))
+        tools.append(("trafilatura (include_comments=False)", _trafilatura_fn(include_comments=False)))
 
-    results = []
+    results = run_tools(tools, pages, repeat=args.repeat)
     kommersant: dict[str, Scores] = {}
-    for name, fn, rep in tools:
-        res = run_tool(name, fn, pages, repeat=rep)
-        results.append(res)
+    for name, fn in tools:
         try:
             kommersant[name] = score_kommersant(fn)
         except FileNotFoundError:
@@ -277,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.limit or args.no_trafilatura:
             print("refusing to write results for a partial run (--limit/--no-trafilatura)", file=sys.stderr)
             return 2
-        write_results_section(table, len(pages))
+        write_results_section(table, len(pages), os.getloadavg() if hasattr(os, "getloadavg") else None)
         print(f"wrote {RESULTS_MD}")
     return 0
 

@@ -18,10 +18,13 @@ input); callers should treat short/empty text as "no article".
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
+import html as html_lib
 import json
 import re
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -54,29 +57,24 @@ _KY_LETTERS = frozenset("ңөүҢӨҮ")
 _KK_LETTERS = frozenset("әғқұһіӘҒҚҰҺІ")
 
 
+_CYR_RE = re.compile(r"[\u0400-\u04ff]")
+_LAT_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_ALPHA_OTHER_RE = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u0400-\u04ff]")
+
+
 def detect_lang(text: str) -> str:
     """Cheap script-based language guess.
 
     Cyrillic with Kyrgyz letters (ң ө ү) -> "ky" (Kazakh-only letters such as
     ә қ ғ ұ і -> "kk"), other Cyrillic -> "ru", Latin -> "en", otherwise "und".
     """
-    cyr = lat = ky = kk = other = 0
-    for ch in text[:20000]:
-        o = ord(ch)
-        if o < 128:
-            if ("a" <= ch <= "z") or ("A" <= ch <= "Z"):
-                lat += 1
-        elif 0x400 <= o <= 0x4FF:
-            cyr += 1
-            if ch in _KY_LETTERS:
-                ky += 1
-            elif ch in _KK_LETTERS:
-                kk += 1
-        elif 0xC0 <= o <= 0x24F:
-            lat += 1
-        elif ch.isalpha():
-            other += 1
+    sample = text[:20000] if text else ""
+    cyr = len(_CYR_RE.findall(sample))
+    lat = len(_LAT_RE.findall(sample))
+    other = len(_ALPHA_OTHER_RE.findall(sample))
     if cyr and cyr >= lat and cyr >= other:
+        ky = sum(sample.count(ch) for ch in _KY_LETTERS)
+        kk = sum(sample.count(ch) for ch in _KK_LETTERS)
         if kk >= 3 and kk > ky * 0.5:
             return "kk"
         if ky >= 2 or (ky and ky / cyr > 0.003):
@@ -90,7 +88,6 @@ def detect_lang(text: str) -> str:
 # --------------------------------------------------------------------------
 # helpers
 
-_WS_RE = re.compile(r"\s+")
 _MARK = "\ue000"
 
 _JUNK_TAGS = [
@@ -98,12 +95,16 @@ _JUNK_TAGS = [
     "input", "textarea", "object", "embed", "canvas", "map", "audio", "video", "picture",
     "img", "head", "link", "meta",
 ]
-_CHROME_TAGS = ["nav", "footer", "aside", "menu", "dialog"]
+_JUNK_SET = frozenset(_JUNK_TAGS)
+_CHROME_TAGS = ["nav", "footer", "aside", "menu", "dialog", "noscript"]
+_CHROME_SET = frozenset(_CHROME_TAGS)
 
 _BLOCK_SELECTOR = (
     "p,div,section,article,main,h1,h2,h3,h4,h5,h6,li,ul,ol,dl,dt,dd,blockquote,pre,"
     "table,tr,td,th,br,hr,figure,figcaption,header,address,details,summary,center"
 )
+
+_BLOCK_TAGS = frozenset(t.strip() for t in _BLOCK_SELECTOR.split(","))
 
 _POSITIVE_RE = re.compile(
     r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose|"
@@ -156,11 +157,11 @@ _DEBUG: list | None = None  # set to a list to collect decisions (development ai
 
 
 def _clean(s: str | None) -> str:
-    return _WS_RE.sub(" ", s).strip() if s else ""
+    return " ".join(s.split()) if s else ""
 
 
 def _attr_hint(node: LexborNode) -> str:
-    a = node.attrs
+    a = node.attributes
     c = a.get("class") or ""
     i = a.get("id") or ""
     if c and i:
@@ -172,6 +173,11 @@ def _class_weight(node: LexborNode) -> float:
     hint = _attr_hint(node)
     if not hint:
         return 0.0
+    return _hint_weight(hint)
+
+
+@lru_cache(maxsize=8192)
+def _hint_weight(hint: str) -> float:
     w = 0.0
     if _NEGATIVE_RE.search(hint):
         w -= 25
@@ -331,7 +337,7 @@ def _ld_str(value) -> str | None:
 def _meta_map(tree: LexborHTMLParser) -> dict[str, str]:
     out: dict[str, str] = {}
     for m in tree.css("meta"):
-        a = m.attrs
+        a = m.attributes
         content = a.get("content")
         if content is None:
             continue
@@ -383,19 +389,46 @@ _TAG_WEIGHT = {
 }
 
 
+_STOP_TAGS = frozenset(["html", "body", "-document", None])
+_DIVIDERS = (1.0, 2.0, 6.0, 9.0, 12.0)
+
+
+def _new_candidate(node: LexborNode, tag: str) -> list:
+    """[node, score, direct paragraph text length, excluded?]"""
+    a = node.attributes  # a plain dict: much cheaper than .attrs
+    c = a.get("class") or ""
+    i = a.get("id") or ""
+    hint = (c + " " + i) if (c and i) else (c or i)
+    weight = _TAG_WEIGHT.get(tag, 0.0)
+    bad = tag in _CHROME_SET
+    if hint:
+        weight += _hint_weight(hint)
+        bad = bad or _is_excluded_hint(hint)
+    if not bad:
+        st = a.get("style")
+        bad = ("hidden" in a) or (st is not None and _DISPLAY_NONE_RE.search(st) is not None)
+    return [node, weight, 0, bad]
+
+
+@lru_cache(maxsize=8192)
+def _is_excluded_hint(hint: str) -> bool:
+    return _PRECLEAN_HINT_RE.search(hint) is not None and _ARTICLEISH_RE.search(hint) is None
+
+
 def _score_candidates(root: LexborNode) -> tuple[dict[int, list], int]:
-    """Readability-style scoring: returns {mem_id: [node, score, p_text_len]}, n paragraphs."""
+    """Readability-style scoring: returns {mem_id: candidate}, number of paragraphs.
+
+    Paragraphs sitting (within 5 levels) in comment sections, hidden elements,
+    nav/footer/aside ... give no score at all.
+    """
     cands: dict[int, list] = {}
     n_par = 0
-    seen: set[int] = set()
+    stop = _STOP_TAGS
+    new = _new_candidate
     # p-like elements; divs/tds/blockquotes count only for text they hold directly
     # (text in divs without <p>, br-separated text)
-    elems = root.css("p, pre, td, blockquote, div, section, article")
+    elems = root.css("p, pre, div, td")
     for el in elems:
-        mid = el.mem_id
-        if mid in seen:
-            continue
-        seen.add(mid)
         tag = el.tag
         if tag != "p" and tag != "pre":
             # only count containers that hold their text directly
@@ -405,39 +438,97 @@ def _score_candidates(root: LexborNode) -> tuple[dict[int, list], int]:
         tlen = len(text)
         if tlen < 25:
             continue
-        n_par += 1
-        score = _paragraph_score(text)
+        chain = []
         node = el.parent
-        level = 0
-        while node is not None and level < 5:
+        bad = False
+        while node is not None and len(chain) < 5:
             ntag = node.tag
-            if ntag in ("html", "body", "-document", None):
+            if ntag in stop:
                 break
             key = node.mem_id
             c = cands.get(key)
             if c is None:
-                c = [node, _TAG_WEIGHT.get(ntag, 0.0) + _class_weight(node), 0]
+                c = new(node, ntag)
                 cands[key] = c
-            divider = 1 if level == 0 else (2 if level == 1 else level * 3)
-            c[1] += score / divider
-            if level == 0:
-                c[2] += tlen
+            if c[3]:
+                bad = True
+                break
+            chain.append(c)
             node = node.parent
-            level += 1
+        if bad or not chain:
+            continue
+        n_par += 1
+        score = _paragraph_score(text)
+        chain[0][2] += tlen
+        for level, c in enumerate(chain):
+            c[1] += score / _DIVIDERS[level]
     return cands, n_par
+
+
+@lru_cache(maxsize=8192)
+def _is_boiler_hint(hint: str) -> bool:
+    if not _BOILER_RE.search(hint):
+        return False
+    return not (_POSITIVE_RE.search(hint) and not _NEGATIVE_RE.search(hint))
+
+
+def _link_lengths(content: LexborNode) -> dict[int, int]:
+    """Total anchor-text length per element (keyed by mem_id) inside ``content``."""
+    acc: dict[int, int] = {}
+    root_id = content.mem_id
+    for a in content.css("a"):
+        n_len = len(a.text())
+        if not n_len:
+            continue
+        node = a
+        while node is not None:
+            mid = node.mem_id
+            acc[mid] = acc.get(mid, 0) + n_len
+            if mid == root_id:
+                break
+            node = node.parent
+    return acc
+
+
+_CONTENT_CLEAN_SELECTOR = "[class], [id], [style], [hidden], [itemprop], nav, footer, aside, noscript"
 
 
 def _remove_boilerplate(content: LexborNode, total_len: int) -> None:
     """Remove share/related/comment/etc. boxes and link lists inside the content."""
     limit = max(200, total_len * 0.25)
+    big = total_len * 0.5
     root_id = content.mem_id
-    for node in content.css("[class], [id]"):
-        if node.mem_id == root_id:
+    # one walk for chrome tags, hidden elements, microdata leftovers and
+    # boilerplate class/id hints (share, related, comments, newsletter ...)
+    for node in content.css(_CONTENT_CLEAN_SELECTOR):
+        if node.mem_id == root_id or node.parent is None:
             continue
-        hint = _attr_hint(node)
-        if not hint or not _BOILER_RE.search(hint):
+        if node.tag in _CHROME_SET:
+            node.decompose()
             continue
-        if _POSITIVE_RE.search(hint) and not _NEGATIVE_RE.search(hint):
+        a = node.attributes
+        drop = "hidden" in a
+        if not drop:
+            ip = a.get("itemprop")
+            if ip is not None:
+                drop = ip.lower() in _MICRODATA_DROP
+            st = a.get("style")
+            if st and not drop:
+                drop = _DISPLAY_NONE_RE.search(st) is not None
+        if drop:
+            if len(node.text()) <= big:
+                node.decompose()
+            continue
+        c = a.get("class") or ""
+        i = a.get("id") or ""
+        hint = (c + " " + i) if (c and i) else (c or i)
+        if not hint:
+            continue
+        if _is_excluded_hint(hint):  # comments, cookie, newsletter sections
+            if len(node.text()) <= big:
+                node.decompose()
+            continue
+        if not _is_boiler_hint(hint):
             continue
         tlen = len(node.text())
         if tlen > limit:
@@ -445,31 +536,38 @@ def _remove_boilerplate(content: LexborNode, total_len: int) -> None:
         if _DEBUG is not None:
             _DEBUG.append(("boiler-class", hint[:60], tlen))
         node.decompose()
-    # "Read also" boxes: a short element whose text starts with the phrase
-    for node in content.css("p, div, h2, h3, h4, h5, h6, strong, b, span, section, li"):
+    # "Read also" boxes: headings/labels introducing a list of links
+    for node in content.css("h2, h3, h4, h5, h6, strong"):
         if node.parent is None:
             continue
         text = node.text()
-        if len(text) > 400 or not _READ_ALSO_RE.match(text):
+        if len(text) > 80 or not _READ_ALSO_RE.match(text):
             continue
         nxt = node.next
         while nxt is not None and not nxt.is_element_node:
             nxt = nxt.next
-        if node.tag in ("h2", "h3", "h4", "h5", "h6", "strong", "b") and nxt is not None and nxt.tag in ("ul", "ol"):
+        if nxt is not None and nxt.tag in ("ul", "ol"):
             nxt.decompose()
         node.decompose()
     # link lists and link-heavy boxes
+    links = _link_lengths(content)
+    if not links:
+        for node in content.css("p"):
+            if not node.text().strip():
+                node.decompose()
+        return
     for node in content.css("ul, ol, div, section, table, p, dl"):
         if node.parent is None or node.mem_id == root_id:
             continue
         text = node.text()
-        tlen = len(_clean(text))
-        if tlen == 0:
-            if node.tag != "p":
-                continue
+        tlen = len(text)
+        if node.tag == "p" and not text.strip():
             node.decompose()
             continue
-        ld = _link_density(node, tlen)
+        lk = links.get(node.mem_id, 0)
+        if not lk or not tlen:
+            continue
+        ld = lk / tlen
         if node.tag == "p":
             if ld > 0.8 and tlen < 200:
                 node.decompose()
@@ -480,8 +578,14 @@ def _remove_boilerplate(content: LexborNode, total_len: int) -> None:
 
 
 def _text_blocks(content: LexborNode) -> list[str]:
-    for node in content.css(_BLOCK_SELECTOR):
-        node.insert_before(_MARK)
+    # a Python walk with a tag-set test beats a 30-group CSS selector here
+    blocks = [n for n in content.traverse() if n.tag in _BLOCK_TAGS]
+    block_tags = _BLOCK_TAGS
+    for node in blocks:
+        # a marker before the block is only needed when inline content precedes it
+        prev = node.prev
+        if prev is not None and (prev.tag not in block_tags):
+            node.insert_before(_MARK)
         node.insert_after(_MARK)
     raw = content.text()
     out = []
@@ -503,36 +607,17 @@ def _filter_paragraphs(paras: list[str]) -> list[str]:
     return out
 
 
-_PRECLEAN_SELECTOR = (
-    '[hidden], [style*="display:none"], [style*="display: none"], [aria-hidden="true"], '
-    '[itemprop="datePublished"], [itemprop="dateModified"], [itemprop="dateCreated"], '
-    '[itemprop="keywords"], [itemprop="mainEntityOfPage"], [itemprop="publisher"], '
-    '[class*="comment"], [id*="comment"], [id*="disqus"], [class*="disqus"], '
-    '[id*="respond"], [class*="cookie"], [id*="cookie"], [class*="newsletter"], [id*="newsletter"]'
+_MICRODATA_DROP = frozenset(
+    ["datepublished", "datemodified", "datecreated", "keywords", "mainentityofpage", "publisher"]
 )
+_DISPLAY_NONE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _PRECLEAN_HINT_RE = re.compile(
     r"(?:^|[\s_-])(?:comments?|comment-?(?:list|area|section|s?wrap\w*|container|content|body|"
     r"thread|form|respond|block|list)|commentlist|disqus\w*|respond|cookie\w*|newsletter\w*)(?:$|[\s_-])",
     re.I,
 )
+_ARTICLEISH_RE = re.compile(r"article|post-?body|entry-content|story", re.I)
 _CSS_TOKEN_RE = re.compile(r"^[A-Za-z_][\w-]*$")
-
-
-def _preclean(body: LexborNode) -> None:
-    """Drop hidden elements, microdata leftovers, comment sections, cookie/newsletter boxes."""
-    for node in body.css(_PRECLEAN_SELECTOR):
-        if node.parent is None:
-            continue
-        a = node.attrs
-        if "itemprop" in a or "hidden" in a or "style" in a or "aria-hidden" in a:
-            if len(node.text()) < 1500:
-                node.decompose()
-            continue
-        hint = _attr_hint(node)
-        if _PRECLEAN_HINT_RE.search(hint) and not re.search(r"article|post-?body|entry-content|story", hint, re.I):
-            if _DEBUG is not None:
-                _DEBUG.append(("preclean", hint[:60], len(node.text())))
-            node.decompose()
 
 
 def _ancestors(node: LexborNode) -> set[int]:
@@ -589,18 +674,30 @@ def _doc_order(root: LexborNode) -> dict[int, int]:
     return {n.mem_id: i for i, n in enumerate(root.traverse())}
 
 
+def _score_key(c: list) -> float:
+    return c[1]
+
+
+def _strip_junk(piece: LexborNode) -> None:
+    # the <h1> is the title (reported separately), not body text
+    junk = [n for n in piece.traverse() if n.tag in _JUNK_SET or n.tag == "h1" or n.tag == "figcaption"]
+    for n in junk:
+        if n.parent is not None:
+            n.decompose()
+
+
 def _extract_body(tree: LexborHTMLParser) -> str:
     body = tree.body
     if body is None:
         return ""
-    tree.strip_tags(_JUNK_TAGS)
-    body.strip_tags(_CHROME_TAGS)
-    _preclean(body)
+    # Scripts/styles hold no <p>, and paragraphs inside comments/hidden/nav/
+    # footer/aside are ignored by the scorer, so the (costly) cleanup runs on
+    # the chosen content only.
     cands, n_par = _score_candidates(body)
     if not cands:
         return ""
     # final score scaled by link density, computed for the best few only
-    top = sorted(cands.values(), key=lambda c: c[1], reverse=True)[:5]
+    top = heapq.nlargest(3, cands.values(), key=_score_key)
     best = None
     best_score = 0.0
     for c in top:
@@ -658,6 +755,9 @@ def _extract_body(tree: LexborHTMLParser) -> str:
         _DEBUG.append(("pieces", [(n.tag, _attr_hint(n)[:50], len(n.text())) for n in pieces]))
     paras: list[str] = []
     for piece in pieces:
+        if piece.parent is None:
+            continue
+        _strip_junk(piece)
         total = len(piece.text())
         _remove_boilerplate(piece, total)
         if piece.parent is None:
@@ -698,29 +798,36 @@ def extract_article(
         src["url"] = source
 
     # title
-    h1 = tree.css_first("h1")
-    title_tag = tree.css_first("title")
     value, source = _first(
         ("json-ld", _ld_str(ld.get("headline")) if ld else None),
         ("og:title", _clean(meta.get("og:title"))),
         ("twitter:title", _clean(meta.get("twitter:title"))),
-        ("h1", _clean(h1.text()) if h1 is not None else None),
-        ("title", _clean(title_tag.text()) if title_tag is not None else None),
     )
+    if not value:
+        h1 = tree.css_first("h1")
+        title_tag = tree.css_first("title")
+        value, source = _first(
+            ("h1", _clean(h1.text()) if h1 is not None else None),
+            ("title", _clean(title_tag.text()) if title_tag is not None else None),
+        )
     title = str(value) if value else None
     if source:
         src["title"] = source
 
     # dates
-    pub_pairs = [
+    value, source = _first(
         ("json-ld", _iso_date(ld.get("datePublished")) if ld else None),
         ("meta:article:published_time", _iso_date(meta.get("article:published_time"))),
-        ("itemprop:datePublished", _iso_date(meta.get("datepublished") or _itemprop_value(tree, "datePublished"))),
-    ]
-    value, source = _first(*pub_pairs)
+        ("itemprop:datePublished", _iso_date(meta.get("datepublished"))),
+    )
     if not value:
-        for key in ("og:published_time", "pubdate", "publishdate", "date", "dc.date", "dc.date.issued",
-                    "sailthru.date", "parsely-pub-date", "article.published", "published_time"):
+        v = _iso_date(_itemprop_value(tree, "datePublished"))
+        if v:
+            value, source = v, "itemprop:datePublished"
+    if not value:
+        for key in ("og:published_time", "pubdate", "og:pubdate", "publishdate", "date", "dc.date",
+                    "dc.date.issued", "sailthru.date", "parsely-pub-date", "article.published",
+                    "published_time"):
             v = _iso_date(meta.get(key))
             if v:
                 value, source = v, f"meta:{key}"
@@ -738,8 +845,12 @@ def extract_article(
         ("json-ld", _iso_date(ld.get("dateModified")) if ld else None),
         ("meta:article:modified_time", _iso_date(meta.get("article:modified_time"))),
         ("meta:og:updated_time", _iso_date(meta.get("og:updated_time"))),
-        ("itemprop:dateModified", _iso_date(meta.get("datemodified") or _itemprop_value(tree, "dateModified"))),
+        ("itemprop:dateModified", _iso_date(meta.get("datemodified"))),
     )
+    if not value and published:
+        v = _iso_date(_itemprop_value(tree, "dateModified"))
+        if v:
+            value, source = v, "itemprop:dateModified"
     modified = value
     if source:
         src["modified"] = source
@@ -798,6 +909,7 @@ def extract_article(
         ("meta:content-language", _lang_code(meta.get("content-language"))),
     )
     lang = value
+    lang_source = source
 
     # body
     dom_text = _extract_body(tree)
@@ -807,6 +919,8 @@ def extract_article(
     if isinstance(ld_body, list):
         ld_body = "\n\n".join(x for x in ld_body if isinstance(x, str))
     if isinstance(ld_body, str) and len(ld_body) >= 200:
+        if "&lt;" in ld_body or "&amp;" in ld_body or "&#" in ld_body:
+            ld_body = html_lib.unescape(ld_body)  # entity-escaped markup seen in the wild
         if "<" in ld_body and ">" in ld_body:
             ld_body = "\n\n".join(_text_blocks(LexborHTMLParser(ld_body).body or LexborHTMLParser("").root))
         ld_paras = [_clean(p) for p in re.split(r"\n\s*\n|\r\n\s*\r\n|\n", ld_body)]
@@ -820,11 +934,9 @@ def extract_article(
     if not lang:
         guess = detect_lang(text or (title or "") + " " + (description or ""))
         if guess != "und":
-            lang, source = guess, "script-guess"
-    else:
-        source = source
-    if lang:
-        src["lang"] = source or "script-guess"
+            lang, lang_source = guess, "script-guess"
+    if lang and lang_source:
+        src["lang"] = lang_source
 
     return ExtractedArticle(
         url=page_url,
