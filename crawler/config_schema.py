@@ -5,6 +5,9 @@ CRAWL = Table({
     "user_agent": Field(str, "lawwatch/0.1 (+https://github.com/lawwatch/lawwatch; "
                              "legal-change monitor for migrant guides; contact lawwatch@example.org)"),
     "timeout_s": Field(float, 20.0, check=positive, help="connect+read timeout per request"),
+    "total_timeout_s": Field(float, 120.0, check=positive,
+                             help="wall-clock cap on one attempt including the body download "
+                                  "(a trickling server can keep each read under timeout_s)"),
     "per_host_delay_s": Field(float, 2.0, check=non_negative,
                               help="minimum gap between requests to one host; robots.txt "
                                    "Crawl-delay wins when larger"),

@@ -86,7 +86,8 @@ def validate(spec: Any, value: Any, file: str, key: str) -> Any:
                 default = getattr(sub, "default", REQUIRED)
                 if default is REQUIRED:
                     raise ConfigError(file, k, "required key is missing")
-                out[name] = default() if callable(default) and not isinstance(default, type) else default
+                # list/dict/lambda defaults are factories: a fresh value per use
+                out[name] = default() if callable(default) else default
         if spec.open:
             for name in unknown:
                 out[name] = (validate(spec.values, value[name], file, _join(key, name))
