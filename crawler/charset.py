@@ -171,7 +171,9 @@ def _guess_cyrillic_single_byte(body: bytes) -> str | None:
     if high is None:
         sample = body[:200_000]
         high = sum(1 for b in sample if b >= 0x80)
-    if high < 8:
+    # Four high bytes are enough to try: a single short Cyrillic word ("Новости") must
+    # not fall through to statistical detection, which guesses CJK code pages for it.
+    if high < 4:
         return None
     # Restrict scoring to runs of high bytes (words), ignore markup.
     runs = re.findall(rb"[\x80-\xff]{2,}", body[:400_000])

@@ -130,3 +130,11 @@ def test_read_html_file_plain_and_gz(tmp_path):
     assert read_html_file(plain).text == html
     d = read_html_file(gz)
     assert d.text == html and d.encoding == "koi8-r"
+
+
+def test_short_cp1251_snippet_without_declaration_is_cyrillic():
+    from crawler.charset import decode_html
+    for word in ("Новости", "Мигранты", "ОМС"):
+        body = f"<p>{word}</p>".encode("cp1251")
+        d = decode_html(body, "text/html")
+        assert word in d.text, (word, d.encoding)
