@@ -150,8 +150,11 @@ class Store:
             if current > known:
                 raise StoreError(f"{self.path}: schema version {current} is newer than this "
                                  f"lawwatch knows ({known}); upgrade lawwatch")
+            applied = {v for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
             for m in migrations:
-                if m.version <= current:
+                # Apply every migration not yet recorded, in order: a lower-numbered file that
+                # landed after a higher one (parallel branches) is still applied.
+                if m.version in applied:
                     continue
                 con.execute("BEGIN TRANSACTION")
                 try:
