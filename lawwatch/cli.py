@@ -143,6 +143,11 @@ def _dispatch(args) -> int:
         from classify.evaluate import main as eval_main
         return int(eval_main(args.rest) or 0)
     if cmd == "demo":
+        # The recording's own overlay disables sources it holds no material for, so the demo
+        # shows real health instead of "not in recording" errors. --config wins when given.
+        if args.config is None and (DEMO_RECORDING / "config").is_dir():
+            args.config = str(DEMO_RECORDING / "config")
+            cfg = load_config(args.config)
         return _cmd_demo(args, cfg)
     path = _db_path(args, cfg)
     if cmd == "dashboard":

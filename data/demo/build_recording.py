@@ -7,6 +7,9 @@
 Inputs (all real texts, each with its real source URL):
   * /work/shared/seeds/*.txt  (the five seed articles; see SEEDS below for where each is from)
   * classify/data/demo_articles.jsonl (real domain articles with source URLs)
+  * classify/data/dev.jsonl: the REAL items of the crawled outlets (24.kg, The Moscow Times)
+    that have a publication date and a topic or a legal change, not already in
+    demo_articles.jsonl (classify/data/holdout.jsonl is never used: it is the test set)
   * /work/shared/fixtures/pravo-gov-api/*.json (REAL publication.pravo.gov.ru API responses)
 Only the page *markup* is reconstructed (data/demo/templates.py, from the last-known templates
 in /work/shared/reference/sources.md); each reconstructed page says so in
@@ -16,6 +19,10 @@ Rules of the build:
   * An article goes into the template of its own outlet, under its own URL; articles from
     outlets we do not crawl are skipped (listed in the README).
   * An article without a known publication date is skipped rather than given an invented one.
+  * The texts of the .jsonl inputs are short excerpts (~0.5-1.2k characters) of the articles.
+  * A feed lists the newest FEED_MAX items of its outlet (like the live feeds).
+  * data/demo/config/sources.toml (a config overlay) disables the sources the recording has no
+    material for, so the demo does not show them as failed.
   * Deterministic: fixed capture time, fixed record ids (uuid5 of the URL), gzip without
     timestamps, inputs sorted -> rebuilding from the same inputs gives identical bytes.
 """
@@ -44,6 +51,8 @@ SHARED = Path("/work/shared")
 SEED_DIR = SHARED / "seeds"
 PRAVO_DIR = SHARED / "fixtures" / "pravo-gov-api"
 DEMO_ARTICLES = ROOT / "classify" / "data" / "demo_articles.jsonl"
+DEV_ARTICLES = ROOT / "classify" / "data" / "dev.jsonl"
+FEED_MAX = 50                    # a live 24.kg / Moscow Times feed lists about the newest 50
 OUT_DIR = ROOT / "data" / "demo"
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -145,7 +154,7 @@ def seed_items() -> list[Item]:
 
 
 def outlet_for(url: str, lang: str) -> str | None:
-    host = (urlsplit(url).hostname or "").lower()
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
     path = urlsplit(url).path
     if host in ("24.kg", "www.24.kg", "24-kg.com", "www.24-kg.com"):
         if path.startswith("/archive/"):
@@ -162,14 +171,51 @@ def outlet_for(url: str, lang: str) -> str | None:
     return None
 
 
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def _recorded_url(url: str, outlet: str) -> tuple[str, str]:
+    """The URL an article is recorded under, and a note when it differs from the input URL.
+    Only host spellings of the same site are normalised (mirror / trailing-dot / www host ->
+    24.kg) and 24.kg's trailing slash added; the path is the real one."""
+    note = ""
+    parts = urlsplit(url)
+    host = _host(url)
+    if outlet.startswith("kg24") and parts.netloc.lower() != "24.kg":
+        url = parts._replace(netloc="24.kg").geturl()
+        why = ("the text was taken from the mirror" if "24-kg.com" in host
+               else "the input URL spells the same host as")
+        note = f"recorded at the main host 24.kg; {why} {parts.netloc}"
+    if outlet.startswith("kg24") and not url.endswith("/"):
+        url += "/"
+    return url, note
+
+
+def _jsonl_item(d: dict, outlet: str, origin: str) -> Item:
+    url, note = _recorded_url(d["url"], outlet)
+    note = "; ".join(x for x in (f"text is a short excerpt ({len(d['text'])} characters) of the "
+                                 f"article", note) if x)
+    day = dt.date.fromisoformat(d["published"][:10])
+    tz = BISHKEK if outlet.startswith("kg24") else MOSCOW
+    return Item(
+        outlet=outlet, url=url, lang=d.get("lang") or "ru", title=d["title"],
+        paras=_split_paras(d["text"]), published=dt.datetime(day.year, day.month, day.day,
+                                                             tzinfo=tz),
+        time_known=False, label="News" if outlet.startswith("moscowtimes") else None,
+        src=f"{origin} {d['id']} ({d['url']})", note=note)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
 def demo_items() -> tuple[list[Item], list[dict]]:
     items, skipped = [], []
-    if not DEMO_ARTICLES.exists():
-        return items, skipped
-    for line in DEMO_ARTICLES.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        d = json.loads(line)
+    for d in _read_jsonl(DEMO_ARTICLES):
         outlet = outlet_for(d["url"], d.get("lang", ""))
         if outlet is None:
             skipped.append({"id": d["id"], "url": d["url"], "why": "outlet not crawled / "
@@ -179,21 +225,47 @@ def demo_items() -> tuple[list[Item], list[dict]]:
             skipped.append({"id": d["id"], "url": d["url"],
                             "why": "no known publication date (not invented)"})
             continue
-        url = d["url"]
-        note = ""
-        if urlsplit(url).hostname in ("24-kg.com", "www.24-kg.com"):
-            url = url.replace("//24-kg.com/", "//24.kg/").replace("//www.24-kg.com/", "//24.kg/")
-            note = f"recorded at the main host; the text was taken from the mirror {d['url']}"
-        if outlet.startswith("kg24") and not url.endswith("/"):
-            url += "/"
-        day = dt.date.fromisoformat(d["published"][:10])
-        tz = BISHKEK if outlet.startswith("kg24") else MOSCOW
-        items.append(Item(
-            outlet=outlet, url=url, lang=d.get("lang") or "ru", title=d["title"],
-            paras=_split_paras(d["text"]), published=dt.datetime(day.year, day.month, day.day,
-                                                                 tzinfo=tz),
-            time_known=False, label="News" if outlet.startswith("moscowtimes") else None,
-            src=f"classify/data/demo_articles.jsonl {d['id']} ({d['url']})", note=note))
+        items.append(_jsonl_item(d, outlet, "classify/data/demo_articles.jsonl"))
+    return items, skipped
+
+
+DEV_HOSTS = {"24.kg", "www.24.kg", "themoscowtimes.com", "www.themoscowtimes.com"}
+
+
+def _norm_key(url: str) -> str:
+    """URL identity for de-duplication: host spelling and trailing slash ignored."""
+    host = _host(url)
+    host = "24.kg" if host in ("www.24.kg", "24-kg.com", "www.24-kg.com") else host
+    host = host.removeprefix("www.")
+    return f"{host}{urlsplit(url).path.rstrip('/')}"
+
+
+def dev_items(known_urls: list[str]) -> tuple[list[Item], list[dict]]:
+    """REAL items of classify/data/dev.jsonl from 24.kg / The Moscow Times that are dated and
+    carry a topic or a legal change, minus those already in demo_articles.jsonl."""
+    known = {_norm_key(u) for u in known_urls}
+    items, skipped = [], []
+    for d in _read_jsonl(DEV_ARTICLES):
+        if _host(d["url"]) not in DEV_HOSTS:
+            continue
+        why = None
+        if d.get("provenance", "real") != "real":
+            why = "not a real text"
+        elif _norm_key(d["url"]) in known:
+            why = ("duplicate of an item of classify/data/demo_articles.jsonl (recorded or "
+                   "skipped there)")
+        elif not d.get("published"):
+            why = "no known publication date (not invented)"
+        elif not (d.get("topics") or (d.get("change") or {}).get("is_change")):
+            why = "no topic and no legal change (off-domain item)"
+        elif urlsplit(d["url"]).path.startswith("/archive/"):
+            why = "archive URL outside the current template"
+        if why:
+            skipped.append({"id": d["id"], "url": d["url"], "why": why})
+            continue
+        items.append(_jsonl_item(d, outlet_for(d["url"], d.get("lang", "")),
+                                 "classify/data/dev.jsonl"))
+        known.add(_norm_key(d["url"]))
     return items, skipped
 
 
@@ -340,10 +412,19 @@ def write_warc(path: Path, responses: list[tuple[str, int, str, bytes]]) -> None
 def build(out_dir: Path = OUT_DIR) -> dict:
     seeds = seed_items()
     demo, skipped = demo_items()
+    dev, dev_skipped = dev_items([d["url"] for d in _read_jsonl(DEMO_ARTICLES)]
+                                 + [i.url for i in seeds])
     by_url: dict[str, Item] = {}
-    for it in seeds + demo:                         # a URL once (seed wins)
+    for it in seeds + demo + dev:                   # a URL once (seed wins)
         by_url.setdefault(it.url, it)
     items = sorted(by_url.values(), key=lambda i: (i.outlet, -i.published.timestamp(), i.url))
+    # a feed lists the newest FEED_MAX items; only what a feed lists is reachable in replay
+    dropped = [i for o in {i.outlet for i in items}
+               for i in [j for j in items if j.outlet == o][FEED_MAX:]]
+    for i in sorted(dropped, key=lambda i: i.url):
+        skipped.append({"id": i.src, "url": i.url, "why": f"older than the newest {FEED_MAX} "
+                        f"items of its feed"})
+    items = [i for i in items if i not in dropped]
     responses: list[tuple[str, int, str, bytes]] = []
     manifest: list[dict] = []
 
@@ -420,8 +501,44 @@ def build(out_dir: Path = OUT_DIR) -> dict:
 
     warc = Path(out_dir) / "recording.warc.gz"
     write_warc(warc, responses)
-    return {"items": items, "skipped": skipped, "manifest": manifest, "warc": warc,
-            "responses": responses}
+    disabled = write_overlay(items, out_dir)
+    return {"items": items, "skipped": skipped, "dev_skipped": dev_skipped, "manifest": manifest,
+            "warc": warc, "responses": responses, "disabled": disabled}
+
+
+# Source ids whose material in the recording is not article items of `items`.
+NON_ARTICLE_SOURCES = {"pravo_gov": "real publication.pravo.gov.ru API responses",
+                       "eaeu_court": "the case-card sitemap and the R-7/25 case card"}
+
+
+def write_overlay(items: list[Item], out_dir: Path) -> dict[str, str]:
+    """data/demo/config/sources.toml: disable every configured source the recording has no
+    material for (otherwise the demo shows it as failed 'not in recording')."""
+    cfg = tomllib.loads((ROOT / "config/sources.toml").read_text("utf-8"))["source"]
+    have = {i.outlet for i in items}
+    why_off = {"regulation_gov": "the recording has only an empty (item-less) feed: no real "
+                                 "draft text was available",
+               "sozd_duma": "no real capture or text of the tracked bill is available"}
+    disabled = {}
+    for s in cfg:
+        sid = s["id"]
+        if sid in have or sid in NON_ARTICLE_SOURCES:
+            continue
+        disabled[sid] = why_off.get(sid, "no real article of this outlet is available")
+    lines = ["# Demo overlay (written by data/demo/build_recording.py; do not edit by hand).",
+             "# Merged by id over config/sources.toml when the demo replays "
+             "data/demo/recording.warc.gz.",
+             "# It disables exactly the sources the recording has NO material for: nothing "
+             "real was",
+             "# available for them, nothing was invented, and enabled they would only show as "
+             "failed",
+             "# ('not in recording'). See data/demo/README.md.", ""]
+    for sid, why in disabled.items():
+        lines += ["[[source]]", f'id = "{sid}"', "enabled = false", f"# {why}", ""]
+    d = Path(out_dir) / "config"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "sources.toml").write_text("\n".join(lines), encoding="utf-8")
+    return disabled
 
 
 def write_readme(result: dict, out_dir: Path = OUT_DIR) -> None:
@@ -435,7 +552,9 @@ def write_readme(result: dict, out_dir: Path = OUT_DIR) -> None:
         "page markup of the outlets is reconstructed from the last-known templates in "
         "/work/shared/reference/sources.md (each page has `<meta name=\"lawwatch-provenance\" "
         "content=\"reconstructed 2026-11-21 from ...\">`). publication.pravo.gov.ru responses "
-        "are real API responses.", "",
+        "are real API responses. The article texts taken from classify/data/*.jsonl are short "
+        "EXCERPTS (~0.5-1.2k characters) of the real articles, not their full text; "
+        "publication dates are the real ones (time of day unknown, so none is shown).", "",
         f"WARC: {len(result['responses'])} response records, {size:,} bytes. "
         f"Articles: {len(items)} ({', '.join(f'{o}: {sum(1 for i in items if i.outlet == o)}' for o in sorted({i.outlet for i in items}))}).",
         "", "## Recorded items", "",
@@ -450,11 +569,33 @@ def write_readme(result: dict, out_dir: Path = OUT_DIR) -> None:
     lines += ["", "## Skipped from classify/data/demo_articles.jsonl", ""]
     for s in result["skipped"]:
         lines.append(f"- {s['id']} {s['url']} — {s['why']}")
+    dev = [i for i in items if i.src.startswith("classify/data/dev.jsonl")]
+    lines += ["", "## Added from classify/data/dev.jsonl", "",
+              "Real items of the crawled outlets (hosts 24.kg, www.24.kg, 24.kg., "
+              "themoscowtimes.com, www.themoscowtimes.com) with a publication date and at least "
+              "one topic or a legal change, not already in demo_articles.jsonl. Texts are "
+              "excerpts. classify/data/holdout.jsonl is never used (it is the held-out test "
+              "set).", ""]
+    for i in dev:
+        lines.append(f"- {i.src} → {i.outlet} {i.url} ({i.published:%Y-%m-%d})"
+                     + (f" — {i.note}" if i.note else ""))
+    lines += ["", "Not used (24.kg / Moscow Times items of dev.jsonl):", ""]
+    for s in result["dev_skipped"]:
+        lines.append(f"- {s['id']} {s['url']} — {s['why']}")
+    lines += ["", "## Demo config overlay", "",
+              "`data/demo/config/sources.toml` (written by the builder) is merged by id over "
+              "config/sources.toml for the demo and disables the sources the recording has no "
+              "material for, so they do not show as failed ('not in recording'):", ""]
+    for sid, why in result["disabled"].items():
+        lines.append(f"- `{sid}`: {why}")
     lines += ["", "## Known gaps", "",
               "- moscowtimes.ru, мвд.рф, mlsp.gov.kg, sozd.duma.gov.ru: no real text/capture in "
-              "our inputs, so nothing is recorded for them (no invented articles); in the demo "
-              "these sources report fetch errors ('not in recording'). regulation.gov.ru is "
-              "recorded as a valid feed without items.",
+              "our inputs, so nothing is recorded for them (no invented articles); the demo "
+              "overlay disables them (without it a replay reports 'not in recording' for them). "
+              "regulation.gov.ru is recorded as a valid feed without items and is disabled by "
+              "the overlay too.",
+              "- Article texts are excerpts of ~0.5-1.2k characters, so extraction sees short "
+              "bodies.",
               "- pravo.gov.ru: the only real /api/Documents response we have is an unfiltered "
               "listing (captured 2026-01-17); it is served for every term query, so the acts it "
               "yields are real but unrelated to the query terms.",
