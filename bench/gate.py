@@ -86,12 +86,56 @@ def measure_extraction() -> Measurement:
     )
 
 
+_TOPICS_CACHE: dict = {}
+
+
+def _topics_eval() -> dict:
+    """Cross-validated topic metrics on classify/data/dev.jsonl (computed once per process)."""
+    if "res" not in _TOPICS_CACHE:
+        from classify.evaluate import evaluate
+
+        _TOPICS_CACHE["res"] = evaluate()
+    return _TOPICS_CACHE["res"]
+
+
+def measure_topics() -> Measurement:
+    """Topic classifier macro-F1 (k-fold CV on the labelled dev set; classify/evaluate.py)."""
+    from classify.train import DEFAULT_DATA
+
+    if not DEFAULT_DATA.exists():
+        raise FileNotFoundError(f"{DEFAULT_DATA}: labelled topic data not found")
+    r = _topics_eval()
+    by = " ".join(f"{lg}={b['macro_f1']}" for lg, b in r["by_lang"].items() if lg in ("en", "ru", "ky"))
+    return Measurement(value=float(r["macro_f1"]), corpus_sha256=r["data_sha256"], n=r["n"],
+                       detail=f"macro-F1={r['macro_f1']} false-alarm={r['false_alarm_rate']} {by}")
+
+
+def measure_topics_false_alarm() -> Measurement:
+    """1 - false-alarm rate: share of none-of-these items that got no topic (higher is better)."""
+    m = measure_topics()
+    r = _topics_eval()
+    return Measurement(value=1.0 - float(r["false_alarm_rate"]), corpus_sha256=m.corpus_sha256,
+                       n=r["none_items"], detail=f"false-alarm={r['false_alarm_rate']} on {r['none_items']} none-items")
+
+
 CHECKS: dict[str, Check] = {
     "extraction": Check(
         name="extraction",
         metric="f1",
         measure=measure_extraction,
         description="generic article extractor, shingle F1 on the Scrapinghub benchmark",
+    ),
+    "topics": Check(
+        name="topics",
+        metric="macro_f1",
+        measure=measure_topics,
+        description="topic classifier macro-F1, k-fold CV on classify/data/dev.jsonl",
+    ),
+    "topics_false_alarm": Check(
+        name="topics_false_alarm",
+        metric="specificity",
+        measure=measure_topics_false_alarm,
+        description="1 - share of none-of-these dev items tagged with any topic (CV)",
     ),
 }
 
@@ -152,6 +196,16 @@ def run_check(name: str, baseline_path: Path | None = None, measured: Measuremen
 def check_extraction(baseline_path: Path | None = None, measured: Measurement | None = None) -> GateResult:
     """Recompute our extraction F1 and fail (GateFailure) below floor - margin or on corpus change."""
     return run_check("extraction", baseline_path, measured)
+
+
+def check_topics(baseline_path: Path | None = None, measured: Measurement | None = None) -> GateResult:
+    """Recompute the topic classifier's CV macro-F1; fail below floor - margin or on data change."""
+    return run_check("topics", baseline_path, measured)
+
+
+def check_topics_false_alarm(baseline_path: Path | None = None,
+                             measured: Measurement | None = None) -> GateResult:
+    return run_check("topics_false_alarm", baseline_path, measured)
 
 
 def update(names: list[str], allow_regression: bool = False, baseline_path: Path | None = None,

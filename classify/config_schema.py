@@ -7,6 +7,8 @@ CLASSIFY = Table({
     "model": Field(str, "", help="sentence-transformers model name or path when backend=st"),
     "chunk_chars": Field(int, 1200, check=positive),
     "batch_size": Field(int, 32, check=positive),
+    # additive (classify): chunks embedded per article besides the title (bounded for throughput)
+    "max_chunks": Field(int, 2, check=positive),
 })
 
 DEVELOPMENTS = Table({
@@ -24,4 +26,7 @@ TOPIC = Table({
                    help="language code -> list of regular expressions"),
     "exclude": Table({}, open=True, default=dict, values=ListOf(str)),
     "prototypes": ListOf(str, default=list, help="example sentences for embedding similarity"),
+    # additive (classify): context words whose presence makes a term match relevant (e.g.
+    # migrants/Russia for OMS: an OMS reform for Russian citizens alone is not `chi`).
+    "context": ListOf(str, default=list, help="regular expressions for the topic's context"),
 })

@@ -1,0 +1,306 @@
+"""TopicClassifier: term patterns + embeddings + a small trained head -> tags with evidence.
+
+Contract (docs/contracts.md §2): ``get_classifier(cfg).classify(items) -> list[Classification]``;
+an item has ``text`` and optional ``title, url, lang, published``.
+``Classification.to_json()`` = ``{url, topics, scores, evidence, change}``.
+
+Evidence offsets: ``start``/``end`` index into the item's ``text`` exactly as given
+(``item["text"][start:end] == evidence["text"]``). A snippet found in the title instead carries
+``"field": "title"`` and offsets into ``title``; body snippets carry ``"field": "text"``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from classify import CLASSIFIER_VERSION
+from classify import legal_change
+from classify.embed import Embedder, backend_name, chunk_spans, clean_for_embedding, get_embedder
+from classify.patterns import CompiledTopic, Match, compile_topics, sentence_of, split_sentences
+from classify.scoring import (Head, design, doc_vector, evidence_score, feature_matrix,
+                              prototype_sims, term_stats, term_vector)
+
+MODEL_DIR = Path(__file__).with_name("model")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Evidence snippets per topic shown to an editor: enough to judge, short enough to read.
+MAX_EVIDENCE = 3
+# Chunks embedded per article besides the title: the first chunk (the lead) plus the chunks with
+# the most term matches. Bounded so a 50-page act costs as much as a news item (throughput).
+DEFAULT_MAX_CHUNKS = 2
+
+
+class ClassifierError(RuntimeError):
+    """The classifier cannot run as configured (missing/mismatched model, bad topic config)."""
+
+
+def _as_list(v) -> list:
+    return list(v) if isinstance(v, (list, tuple)) else []
+
+
+def load_topics_file(path: str | Path = REPO_ROOT / "config" / "topics.toml") -> list[dict]:
+    """Validated [[topic]] entries of one topics.toml (used when no Config is given)."""
+    from classify.config_schema import TOPIC
+    from lawwatch.schema import validate
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    return [validate(TOPIC, t, str(path), f"topic[{t.get('id', i)}]")
+            for i, t in enumerate(data.get("topic", []))]
+
+
+def classify_settings(cfg: Any) -> dict:
+    settings = getattr(cfg, "settings", None)
+    if isinstance(settings, Mapping):
+        return dict(settings.get("classify", {}))
+    if isinstance(cfg, Mapping) and "classify" in cfg:
+        return dict(cfg["classify"])
+    return {}
+
+
+def topics_of(cfg: Any) -> list[dict]:
+    topics = getattr(cfg, "topics", None)
+    if topics is None and isinstance(cfg, Mapping):
+        topics = cfg.get("topics")
+    if topics is None:
+        topics = load_topics_file()
+    return [dict(t) for t in topics]
+
+
+def topics_fingerprint(topics: Sequence[Mapping]) -> str:
+    """Hash of what the features depend on (ids, terms, exclude, prototypes)."""
+    norm = [{"id": t["id"], "context": _as_list(t.get("context")), "terms": t.get("terms") if isinstance(t.get("terms"), Mapping) else {},
+             "exclude": t.get("exclude") if isinstance(t.get("exclude"), (list, Mapping)) else [],
+             "prototypes": _as_list(t.get("prototypes"))} for t in topics]
+    return hashlib.sha256(json.dumps(norm, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Classification:
+    url: str | None
+    topics: list[str]
+    scores: dict[str, float]
+    evidence: dict[str, list[dict]]
+    change: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "topics": list(self.topics), "scores": dict(self.scores),
+                "evidence": {k: list(v) for k, v in self.evidence.items()},
+                "change": dict(self.change)}
+
+
+@dataclass
+class ItemFeatures:
+    """Everything the head and the evidence builder need about one item."""
+    title: str
+    text: str
+    title_matches: dict[str, list[Match]]
+    body_matches: dict[str, list[Match]]
+    sentences: list                       # Span list of text
+    features: np.ndarray                   # shared feature row (scoring.feature_matrix)
+    doc_vec: np.ndarray
+    unit_spans: list[tuple[int, int]]      # embedded chunks of text (title is unit 0, not listed)
+    unit_sims: dict[str, np.ndarray]       # topic -> sims of [title] + chunks to its prototypes
+
+
+class Featurizer:
+    """Computes ItemFeatures for a batch: patterns for all text, embeddings for bounded chunks."""
+
+    def __init__(self, topics: Sequence[Mapping], embedder: Embedder, chunk_chars: int = 1200,
+                 max_chunks: int = DEFAULT_MAX_CHUNKS):
+        self.topics = [dict(t) for t in topics]
+        self.topic_ids = [t["id"] for t in self.topics]
+        self.compiled: dict[str, CompiledTopic] = compile_topics(self.topics)
+        self.embedder = embedder
+        self.chunk_chars = chunk_chars
+        self.max_chunks = max_chunks
+        self.protos: dict[str, np.ndarray] = {}
+        for t in self.topics:
+            p = _as_list(t.get("prototypes"))
+            self.protos[t["id"]] = (embedder.encode([clean_for_embedding(x) for x in p]) if p
+                                    else np.zeros((0, embedder.dim), dtype=np.float32))
+
+    def _select_chunks(self, text: str, body_matches: Mapping[str, list[Match]]) -> list[tuple[int, int]]:
+        spans = chunk_spans(text, self.chunk_chars) if text.strip() else []
+        if len(spans) <= self.max_chunks:
+            return spans
+        starts = sorted(m.start for ms in body_matches.values() for m in ms)
+        def hits(sp):
+            return sum(1 for s in starts if sp[0] <= s < sp[1])
+        rest = sorted(range(1, len(spans)), key=lambda i: (-hits(spans[i]), i))
+        keep = sorted([0] + rest[:self.max_chunks - 1])
+        return [spans[i] for i in keep]
+
+    def featurize(self, items: Sequence[Mapping]) -> list[ItemFeatures]:
+        pre = []
+        units: list[str] = []
+        for it in items:
+            title = it.get("title") or ""
+            text = it.get("text") or ""
+            tm = {tid: ct.find(title) for tid, ct in self.compiled.items()}
+            bm = {tid: ct.find(text) for tid, ct in self.compiled.items()}
+            sents = split_sentences(text)
+            chunks = self._select_chunks(text, bm)
+            texts = ([clean_for_embedding(title)] if title.strip() else []) + \
+                    [clean_for_embedding(text[s:e]) for s, e in chunks]
+            if not texts:
+                raise ClassifierError(f"item {it.get('url') or it.get('id') or '?'}: empty title and text")
+            pre.append((title, text, tm, bm, sents, chunks, len(units), len(texts), bool(title.strip())))
+            units.extend(texts)
+        vecs = self.embedder.encode(units) if units else np.zeros((0, self.embedder.dim))
+        out = []
+        for title, text, tm, bm, sents, chunks, off, n, has_title in pre:
+            uv = vecs[off:off + n]
+            # title counts as much as the lead chunk; later chunks a little less
+            w = ([1.0] if has_title else []) + [1.0 if i == 0 else 0.7 for i in range(len(chunks))]
+            dv = doc_vector(uv, w)
+            tvecs, sims, usims = {}, {}, {}
+            for tid in self.topic_ids:
+                hit_sents = {sentence_of(sents, m.start) for m in bm[tid]} if sents else set()
+                ctx = self.compiled[tid].count_context(title) + self.compiled[tid].count_context(text)
+                st = term_stats(tm[tid], bm[tid], len(text), len(sents), len(hit_sents), ctx)
+                tvecs[tid] = term_vector(st)
+                sims[tid] = prototype_sims(uv, dv, self.protos[tid])
+                P = self.protos[tid]
+                usims[tid] = (uv @ P.T).max(axis=1) if P.size else np.zeros(len(uv))
+            if not has_title:
+                usims = {k: np.concatenate([[0.0], v]) for k, v in usims.items()}
+            feats = feature_matrix(tvecs, sims, self.topic_ids)
+            out.append(ItemFeatures(title, text, tm, bm, sents, feats, dv, chunks, usims))
+        return out
+
+
+# -- the trained head on disk ------------------------------------------------------------
+def head_path(model_id: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in model_id.split("@")[0])
+    return MODEL_DIR / f"head-{safe}.json"
+
+
+@dataclass
+class HeadFile:
+    head: Head
+    emb_scale: float
+    meta: dict
+
+
+def load_head(model_id: str, topic_ids: Sequence[str], fingerprint: str) -> HeadFile:
+    p = head_path(model_id)
+    if not p.exists():
+        raise ClassifierError(
+            f"{p}: no trained topic head for embedding model {model_id!r}. Train it with "
+            f"`python -m classify.train --backend <backend>` (see classify/README.md), or set "
+            f"settings.toml [classify] backend to one that has a head in {MODEL_DIR}.")
+    d = json.loads(p.read_text(encoding="utf-8"))
+    if list(d["topic_ids"]) != list(topic_ids):
+        raise ClassifierError(f"{p}: trained for topics {d['topic_ids']} but config has "
+                              f"{list(topic_ids)}; retrain: `python -m classify.train`")
+    if d.get("topics_fingerprint") != fingerprint:
+        raise ClassifierError(f"{p}: trained with different topic terms/prototypes "
+                              f"({d.get('topics_fingerprint')} != {fingerprint}); config/topics.toml "
+                              f"changed since training. Retrain: `python -m classify.train`")
+    if d.get("model_id") != model_id:
+        raise ClassifierError(f"{p}: trained with embedding model {d.get('model_id')!r}, "
+                              f"running {model_id!r}; retrain: `python -m classify.train`")
+    head = Head(list(d["topic_ids"]), np.asarray(d["mu"], dtype=np.float64),
+                np.asarray(d["sd"], dtype=np.float64), np.asarray(d["W"], dtype=np.float64),
+                np.asarray(d["b"], dtype=np.float64))
+    meta = {k: v for k, v in d.items() if k not in ("mu", "sd", "W", "b")}
+    return HeadFile(head, float(d["emb_scale"]), meta)
+
+
+class TopicClassifier:
+    def __init__(self, topics: Sequence[Mapping], embedder: Embedder, head: HeadFile,
+                 chunk_chars: int = 1200, max_chunks: int = DEFAULT_MAX_CHUNKS, batch_size: int = 32):
+        self.topics = [dict(t) for t in topics]
+        self.topic_ids = [t["id"] for t in self.topics]
+        self.thresholds = {t["id"]: float(t.get("threshold", 0.5)) for t in self.topics}
+        self.featurizer = Featurizer(self.topics, embedder, chunk_chars, max_chunks)
+        self.head = head
+        self.batch_size = batch_size
+        self.version = CLASSIFIER_VERSION
+
+    @property
+    def model_id(self) -> str:
+        return self.featurizer.embedder.model_id
+
+    def score_features(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
+        X = np.vstack([f.features for f in feats])
+        E = np.vstack([f.doc_vec for f in feats])
+        return self.head.head.scores(design(X, E, self.head.emb_scale))
+
+    def classify(self, items: Sequence[Mapping]) -> list[Classification]:
+        out: list[Classification] = []
+        for i in range(0, len(items), self.batch_size):
+            batch = items[i:i + self.batch_size]
+            feats = self.featurizer.featurize(batch)
+            S = self.score_features(feats)
+            for it, f, s in zip(batch, feats, S):
+                out.append(self._build(it, f, s))
+        return out
+
+    def _build(self, item: Mapping, f: ItemFeatures, s: np.ndarray) -> Classification:
+        scores = {tid: round(float(v), 4) for tid, v in zip(self.topic_ids, s)}
+        topics = [tid for tid in self.topic_ids if scores[tid] >= self.thresholds[tid]]
+        evidence = {tid: self._evidence(f, tid, scores[tid]) for tid in topics}
+        ch = legal_change.detect(f.text, title=f.title, published=item.get("published"),
+                                 lang=item.get("lang"))
+        return Classification(item.get("url"), topics, scores, evidence, ch.to_json())
+
+    def _evidence(self, f: ItemFeatures, tid: str, score: float) -> list[dict]:
+        ev: list[dict] = []
+        for m in f.title_matches[tid][:1]:
+            terms = sorted({x.term for x in f.title_matches[tid]})
+            ev.append({"text": f.title, "start": 0, "end": len(f.title), "terms": terms,
+                       "score": evidence_score(len(f.title_matches[tid]), score), "field": "title"})
+        by_sent: dict[int, list[Match]] = {}
+        for m in f.body_matches[tid]:
+            by_sent.setdefault(sentence_of(f.sentences, m.start), []).append(m)
+        ranked = sorted(by_sent.items(), key=lambda kv: (-len({m.term.lower() for m in kv[1]}),
+                                                         -len(kv[1]), kv[0]))
+        for si, ms in ranked[:MAX_EVIDENCE]:
+            sp = f.sentences[si]
+            ev.append({"text": f.text[sp.start:sp.end], "start": sp.start, "end": sp.end,
+                       "terms": sorted({m.term for m in ms}),
+                       "score": evidence_score(len(ms), score), "field": "text",
+                       "matches": [[m.start, m.end] for m in ms]})
+        if not by_sent and f.unit_spans:
+            # tagged on meaning alone: show the chunk closest to the topic's prototypes
+            sims = f.unit_sims[tid][1:]
+            j = int(np.argmax(sims))
+            s, e = f.unit_spans[j]
+            first = next((sp for sp in f.sentences if sp.start >= s), None)
+            if first is not None:
+                s, e = first.start, first.end
+            ev.append({"text": f.text[s:e], "start": s, "end": e, "terms": [],
+                       "score": round(float(sims[j]) * score, 4), "field": "text",
+                       "similarity": round(float(sims[j]), 4)})
+        ev.sort(key=lambda d: -d["score"])
+        return ev[:MAX_EVIDENCE]
+
+
+_CLF: dict[str, TopicClassifier] = {}
+_CLF_LOCK = threading.Lock()
+
+
+def get_classifier(cfg: Any = None) -> TopicClassifier:
+    """The classifier for a Config (or None: repo config/topics.toml, backend "use"); cached."""
+    cs = classify_settings(cfg)
+    backend = backend_name({"classify": cs}) if cs else "use"
+    topics = topics_of(cfg)
+    fp = topics_fingerprint(topics)
+    key = json.dumps([backend, fp, cs.get("chunk_chars", 1200), cs.get("max_chunks", DEFAULT_MAX_CHUNKS),
+                      {t["id"]: t.get("threshold") for t in topics}], sort_keys=True)
+    with _CLF_LOCK:
+        if key not in _CLF:
+            emb = get_embedder(backend)
+            head = load_head(emb.model_id, [t["id"] for t in topics], fp)
+            _CLF[key] = TopicClassifier(topics, emb, head, chunk_chars=int(cs.get("chunk_chars", 1200)),
+                                        max_chunks=int(cs.get("max_chunks", DEFAULT_MAX_CHUNKS)),
+                                        batch_size=int(cs.get("batch_size", 32)))
+        return _CLF[key]

@@ -1,0 +1,307 @@
+"""Does an item report a change in rules? Stage and effective dates from EN/RU/KY text. PURE.
+
+- stage ∈ {proposed, adopted, signed, in_force, court, pilot, repealed} or None, from cue phrases
+  per language. Each cue match is weighted by where it is (title x3, first 400 characters x2,
+  elsewhere x1) and by the stage's cue weight; the stage with the largest total wins, ties going
+  to the more advanced stage (STAGE_ORDER). ``is_change`` is True when a stage was found.
+- effective dates in ISO form: "from 1 September 2026" -> 2026-09-01, "с 1 января 2025 года" ->
+  2025-01-01, "from September 2025" -> 2025-09, "с 2027 года" -> 2027, "1-сентябрдан баштап" ->
+  day and month with the year taken from the item's published date (the nearest such date not more
+  than ~6 months before publication). Only dates introduced by a temporal cue ("from", "since",
+  "с", "до", "-дан тарта", ...) count; a bare date in a byline does not.
+- evidence: the cue and date matches with character offsets into the given ``text`` (title cues
+  carry ``"field": "title"``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+STAGES = ("proposed", "adopted", "signed", "in_force", "court", "pilot", "repealed")
+# Ties go to the later entry: a report that a law was signed and comes into force is in_force.
+STAGE_ORDER = ("proposed", "pilot", "court", "adopted", "signed", "repealed", "in_force")
+
+F = re.IGNORECASE | re.UNICODE
+
+# (regex, weight) per stage. Weights < 1 for cues that also appear in non-change contexts.
+_CUES: dict[str, list[tuple[str, float]]] = {
+    "proposed": [
+        (r"законопроект\w*", 1.0), (r"внес\w* (в Госдуму|на рассмотрение|поправк)\w*", 1.0),
+        (r"предлож\w+", 0.6), (r"инициатив\w+", 0.6), (r"планиру\w+", 0.6),
+        (r"(могут|может) (обязать|ввести|стать|появиться|запретить|изменить)", 0.8),
+        (r"рассматрива\w+ (возможност|законопроект|вопрос)\w*", 0.6), (r"проект\w* (постановлени|закон|приказ|указ)\w*", 0.8),
+        (r"первом чтении", 0.6),
+        (r"\bbills?\b", 0.8), (r"draft (law|bill|decree|resolution|amendments?)", 1.0), (r"propos\w+", 0.8),
+        (r"plans? to\b", 0.6), (r"(may|might|could) (be )?(introduc|requir|ban|oblig|chang|becom|fingerprint)\w*", 0.6),
+        (r"initiative\w*", 0.5), (r"submitted to the (State )?Duma", 1.0), (r"first reading", 0.6),
+        (r"мыйзам долбоор\w*", 1.0), (r"сунуш\w*", 0.6), (r"демилге\w*", 0.5),
+    ],
+    "adopted": [
+        (r"принят\w* (Госдумой|Государственной думой|закон|в (первом|втором|третьем|окончательном) чтени)\w*", 1.2),
+        (r"(Госдума|депутаты|Совфед|Совет Федерации|сенаторы|парламент)\w* (принял|приняли|одобрил|одобрили|утвердил)\w*", 1.2),
+        (r"одобр\w+", 0.6), (r"утверд\w+", 0.7), (r"ужесточил\w*", 0.7), (r"повыс\w+ (стоимост|цен)\w*", 0.6),
+        (r"(adopted|passed|approved)\b", 0.9), (r"third reading", 0.8),
+        (r"кабыл алы\w+", 1.0), (r"бекит\w+", 0.8),
+    ],
+    "signed": [
+        (r"подписал\w*", 1.2), (r"подписан\w*", 1.1), (r"указ\w* (президента|главы|губернатора|мэра)", 0.8),
+        (r"signed\b", 1.2), (r"signs\b", 1.0),
+        (r"кол кой\w+", 1.1),
+    ],
+    "in_force": [
+        (r"вступ\w+ в (законную )?силу", 1.5), (r"вступил\w*", 0.6), (r"действу\w+ с\b", 0.8), (r"начал\w* действовать", 1.2),
+        (r"(came|come|comes|coming|enter\w*|entered) into (force|effect)", 1.5), (r"(took|takes|take) effect", 1.5),
+        (r"in force\b", 0.9), (r"in effect\b", 0.8), (r"effective (from|since|as of|on)\b", 1.0),
+        (r"күчүнө кир\w+", 1.5), (r"күчүндө", 0.8),
+    ],
+    "court": [
+        (r"суд\w* (вынес|постановил|разъяснил|признал|отказал|рассмотр|удовлетвор|решил)\w*", 1.2),
+        (r"консультативн\w+ заключени\w+", 1.5), (r"\bиск\w*", 0.9), (r"судебн\w+ (решени|разбирательств)\w*", 0.8),
+        (r"court (ruled|held|issued|clarified|found|dismissed|decided|upheld|rejected)\w*", 1.2),
+        (r"advisory opinion\w*", 1.5), (r"lawsuit\w*", 1.0), (r"(filed|files|file) (a )?(claim|suit|lawsuit|request)", 1.0),
+        (r"\bsues?\b", 1.0), (r"\bruling\w*", 0.8),
+        (r"сот\w* (чечим|корутунду|доо)\w*", 1.2), (r"доо\b|доо арыз\w*", 0.9),
+    ],
+    "pilot": [
+        (r"эксперимент\w*", 1.2), (r"пилот\w*", 1.2), (r"в тестовом режиме", 1.0), (r"тестиру\w+", 0.7),
+        (r"pilot\w*", 1.2), (r"experiment\w*", 1.2), (r"trial (period|run|basis)", 1.0), (r"testing\b", 0.5),
+        (r"сыноо\w*", 0.8),
+    ],
+    "repealed": [
+        (r"отмен\w+", 0.8), (r"упраздн\w+", 0.8), (r"утратил\w* силу", 1.2), (r"признан\w* утративш\w+", 1.2),
+        (r"repeal\w*", 1.2), (r"revok\w+", 1.0), (r"abolish\w*", 0.8), (r"scrapp\w+", 0.8),
+        (r"жокко чыгар\w+", 1.0),
+    ],
+}
+_CUE_RX = {st: [(re.compile(r"(?<!\w)(?:" + p + ")", F), w) for p, w in cues] for st, cues in _CUES.items()}
+
+TITLE_WEIGHT = 3.0
+LEAD_WEIGHT = 2.0
+LEAD_CHARS = 400
+
+# -- dates -------------------------------------------------------------------------------
+_MONTHS = {
+    # en
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}
+_RU_MONTH_STEMS = [("январ", 1), ("феврал", 2), ("март", 3), ("апрел", 4), ("ма[йяею]", 5), ("июн", 6),
+                   ("июл", 7), ("август", 8), ("сентябр", 9), ("октябр", 10), ("ноябр", 11), ("декабр", 12)]
+_KY_MONTH_STEMS = [("январ", 1), ("феврал", 2), ("март", 3), ("апрел", 4), ("май", 5), ("июн", 6),
+                   ("июл", 7), ("август", 8), ("сентябр", 9), ("октябр", 10), ("ноябр", 11), ("декабр", 12)]
+
+_EN_MON = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+_RU_MON = r"(январ[яье]|феврал[яье]|март[аеу]?|апрел[яье]|ма[яйе]|июн[яье]|июл[яье]|август[аеу]?|сентябр[яье]|октябр[яье]|ноябр[яье]|декабр[яье])"
+_KY_MON = r"(январ\w*|феврал\w*|март\w*|апрел\w*|май\w*|июн\w*|июл\w*|август\w*|сентябр\w*|октябр\w*|ноябр\w*|декабр\w*)"
+
+_EN_CUE = r"(?:from|since|as of|starting(?: from| on| in)?|effective(?: from| on| as of)?|beginning(?: on| in)?|until|till|through|by|before|after|on|in)"
+_RU_CUE = r"(?:с|со|до|по|начиная с|после|к|вплоть до|не позднее)"
+
+_DATE_RX: list[tuple[str, re.Pattern]] = [
+    # EN: "from 1 September 2026", "since 1st of January, 2025"
+    ("en_dmy", re.compile(_EN_CUE + r"\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+" + _EN_MON + r",?\s+(\d{4})\b", F)),
+    # EN: "since December 29, 2021", "from January 1 2025"
+    ("en_mdy", re.compile(_EN_CUE + r"\s+" + _EN_MON + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", F)),
+    # EN: "from September 2025"
+    ("en_my", re.compile(_EN_CUE + r"\s+" + _EN_MON + r",?\s+(\d{4})\b", F)),
+    # EN: "from 1 September", "by September 1"
+    ("en_dm", re.compile(_EN_CUE + r"\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+" + _EN_MON + r"(?![\w,]*\s*\d{4})", F)),
+    ("en_md", re.compile(_EN_CUE + r"\s+" + _EN_MON + r"\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!,?\s*\d{4})", F)),
+    # EN: "from 2027", "since 2015"
+    ("en_y", re.compile(r"(?:from|since|as of|starting(?: from| in)?|beginning in|effective)\s+(\d{4})\b", F)),
+    # RU: "с 1 января 2025 года", "до 30 июня 2026 г."
+    ("ru_dmy", re.compile(r"(?<!\w)" + _RU_CUE + r"\s+(\d{1,2})\s+" + _RU_MON + r"\s+(\d{4})", F)),
+    ("ru_dm", re.compile(r"(?<!\w)" + _RU_CUE + r"\s+(\d{1,2})\s+" + _RU_MON + r"(?!\s+\d{4})(?!\w)", F)),
+    # RU: "с сентября 2025 года", "с января"
+    ("ru_my", re.compile(r"(?<!\w)" + _RU_CUE + r"\s+" + _RU_MON + r"\s+(\d{4})", F)),
+    # RU: "с 2027 года"
+    ("ru_y", re.compile(r"(?<!\w)(?:с|со|начиная с)\s+(\d{4})\s*(?:года|г\.)", F)),
+    # numeric: "с 01.09.2025", "from 01.09.2025"
+    ("num", re.compile(r"(?<!\w)(?:" + _RU_CUE + "|" + _EN_CUE + r")\s+(\d{1,2})\.(\d{1,2})\.(\d{4})\b", F)),
+    # KY: "2026-жылдын 1-мартынан тарта", "1-сентябрдан баштап"
+    ("ky_ydm", re.compile(r"(\d{4})-жыл\w*\s+(\d{1,2})-" + _KY_MON + r"\s+(?:баштап|тарта|тартып|кийин|чейин)", F)),
+    ("ky_dm", re.compile(r"(?<![\d-])(\d{1,2})-" + _KY_MON + r"\s+(?:баштап|тарта|тартып|чейин)", F)),
+    ("ky_y", re.compile(r"(\d{4})-жыл\w*\s+(?:баштап|тарта|тартып)", F)),
+]
+
+
+def _ru_month(word: str) -> int | None:
+    w = word.lower()
+    for stem, n in _RU_MONTH_STEMS:
+        if re.match(stem, w):
+            return n
+    return None
+
+
+def _ky_month(word: str) -> int | None:
+    w = word.lower()
+    for stem, n in _KY_MONTH_STEMS:
+        if w.startswith(stem.replace("[яйе]", "")):
+            return n
+    return None
+
+
+def _en_month(word: str) -> int | None:
+    return _MONTHS.get(word.lower().rstrip("."))
+
+
+def _pub_date(published: Any) -> date | None:
+    if published is None:
+        return None
+    if isinstance(published, datetime):
+        return published.date()
+    if isinstance(published, date):
+        return published
+    s = str(published).strip()
+    try:
+        return datetime.fromisoformat(s.replace("Z", "+00:00")).date()
+    except ValueError:
+        try:
+            return date.fromisoformat(s[:10])
+        except ValueError:
+            return None
+
+
+def _resolve_year(month: int, day: int, pub: date | None) -> int | None:
+    """Year for a day+month without one: the publication year, or the next year when that date
+    would lie more than ~6 months before publication ("с 1 января" written in December)."""
+    if pub is None:
+        return None
+    try:
+        cand = date(pub.year, month, day)
+    except ValueError:
+        return None
+    return pub.year + 1 if (pub - cand).days > 183 else pub.year
+
+
+def _valid(y: int, m: int | None = None, d: int | None = None) -> bool:
+    if not 1900 <= y <= 2100:
+        return False
+    if m is None:
+        return True
+    if not 1 <= m <= 12:
+        return False
+    if d is None:
+        return True
+    try:
+        date(y, m, d)
+        return True
+    except ValueError:
+        return False
+
+
+def _iso(y: int, m: int | None = None, d: int | None = None) -> str:
+    if m is None:
+        return f"{y:04d}"
+    if d is None:
+        return f"{y:04d}-{m:02d}"
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+@dataclass(frozen=True)
+class DateHit:
+    iso: str
+    start: int
+    end: int
+    text: str
+
+
+def find_dates(text: str, published: Any = None) -> list[DateHit]:
+    """Effective-date mentions introduced by a temporal cue, in text order (deduplicated spans)."""
+    pub = _pub_date(published)
+    hits: list[DateHit] = []
+    taken: list[tuple[int, int]] = []
+    for kind, rx in _DATE_RX:
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            g = m.groups()
+            y = mo = d = None
+            if kind == "en_dmy":
+                d, mo, y = int(g[0]), _en_month(g[1]), int(g[2])
+            elif kind == "en_mdy":
+                mo, d, y = _en_month(g[0]), int(g[1]), int(g[2])
+            elif kind == "en_my":
+                mo, y = _en_month(g[0]), int(g[1])
+            elif kind == "en_dm":
+                d, mo = int(g[0]), _en_month(g[1])
+                y = _resolve_year(mo, d, pub) if mo else None
+            elif kind == "en_md":
+                mo, d = _en_month(g[0]), int(g[1])
+                y = _resolve_year(mo, d, pub) if mo else None
+            elif kind in ("en_y", "ru_y", "ky_y"):
+                y = int(g[0])
+            elif kind == "ru_dmy":
+                d, mo, y = int(g[0]), _ru_month(g[1]), int(g[2])
+            elif kind == "ru_dm":
+                d, mo = int(g[0]), _ru_month(g[1])
+                y = _resolve_year(mo, d, pub) if mo else None
+            elif kind == "ru_my":
+                mo, y = _ru_month(g[0]), int(g[1])
+            elif kind == "num":
+                d, mo, y = int(g[0]), int(g[1]), int(g[2])
+            elif kind == "ky_ydm":
+                y, d, mo = int(g[0]), int(g[1]), _ky_month(g[2])
+            elif kind == "ky_dm":
+                d, mo = int(g[0]), _ky_month(g[1])
+                y = _resolve_year(mo, d, pub) if mo else None
+            if y is None or not _valid(y, mo, d) or (kind.endswith(("dm", "md")) and mo is None):
+                continue
+            hits.append(DateHit(_iso(y, mo, d), s, e, m.group(0)))
+            taken.append((s, e))
+    hits.sort(key=lambda h: h.start)
+    return hits
+
+
+@dataclass
+class ChangeSignal:
+    is_change: bool
+    stage: str | None
+    effective_dates: list[str]
+    evidence: list[dict] = field(default_factory=list)
+    stage_scores: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"is_change": self.is_change, "stage": self.stage,
+                "effective_dates": list(self.effective_dates), "evidence": list(self.evidence)}
+
+
+def stage_scores(text: str, title: str = "") -> tuple[dict[str, float], list[dict]]:
+    scores = {st: 0.0 for st in STAGES}
+    ev: list[dict] = []
+    for fld, s in (("title", title or ""), ("text", text or "")):
+        for st, cues in _CUE_RX.items():
+            for rx, w in cues:
+                for m in rx.finditer(s):
+                    pos_w = TITLE_WEIGHT if fld == "title" else (LEAD_WEIGHT if m.start() < LEAD_CHARS else 1.0)
+                    scores[st] += w * pos_w
+                    ev.append({"text": m.group(0), "start": m.start(), "end": m.end(), "stage": st,
+                               "field": fld, "weight": round(w * pos_w, 2)})
+    return scores, ev
+
+
+# A stage needs at least this much weighted cue evidence (one strong cue in the body, or a weak
+# one in the lead) before an item counts as reporting a change.
+MIN_STAGE_SCORE = 1.0
+
+
+def detect(text: str, title: str = "", published: Any = None, lang: str | None = None) -> ChangeSignal:
+    text = text or ""
+    scores, ev = stage_scores(text, title)
+    best = max(STAGE_ORDER, key=lambda st: (round(scores[st], 6), STAGE_ORDER.index(st)))
+    stage = best if scores[best] >= MIN_STAGE_SCORE else None
+    dates = find_dates(text, published)
+    tdates = find_dates(title or "", published)
+    iso: list[str] = []
+    for h in tdates + dates:
+        if h.iso not in iso:
+            iso.append(h.iso)
+    evidence = sorted([e for e in ev if e["stage"] == stage], key=lambda e: -e["weight"])[:3] if stage else []
+    evidence += [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "title"} for h in tdates]
+    evidence += [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "text"} for h in dates[:5]]
+    return ChangeSignal(stage is not None, stage, iso, evidence, {k: round(v, 2) for k, v in scores.items()})

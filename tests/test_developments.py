@@ -1,0 +1,99 @@
+from datetime import datetime, timezone
+
+import numpy as np
+
+from classify.developments import anchors, match_score, most_advanced
+from classify.store_io import classify_pending
+from store.articles import upsert_article
+from store.records import ArticleRecord
+
+CFG = {"classify": {"backend": "use"}, "developments": {"similarity_threshold": 0.55, "window_days": 30}}
+
+
+class Cfg:
+    settings = CFG
+    topics = None
+
+
+def _cfg():
+    from classify.classifier import load_topics_file
+    c = Cfg()
+    c.topics = load_topics_file()
+    return c
+
+
+ARTS = [
+    ("https://en.example/eaeu-opinion", "en", "EAEU Court: Russia not obliged to automatically issue CHI policies to migrants' families",
+     "The Grand Chamber of the EAEU Court issued an advisory opinion at the request of Kyrgyzstan: Russia is not "
+     "obliged to automatically issue compulsory medical insurance policies to family members of migrant workers. "
+     "Emergency medical care is guaranteed.", datetime(2025, 12, 3, tzinfo=timezone.utc)),
+    ("https://ru.example/sud-eaes-oms", "ru", "Суд ЕАЭС: Россия не обязана автоматически оформлять полисы ОМС семьям мигрантов",
+     "Большая коллегия Суда ЕАЭС вынесла консультативное заключение по заявлению Кыргызстана: Россия не обязана "
+     "автоматически оформлять полисы ОМС членам семей трудовых мигрантов. Экстренная медицинская помощь гарантирована.",
+     datetime(2025, 12, 4, tzinfo=timezone.utc)),
+    ("https://ru.example/patent-price", "ru", "В Москве повысят стоимость патента для трудовых мигрантов",
+     "С 1 января 2026 года стоимость патента для иностранных граждан в Москве вырастет до 9 тысяч рублей в месяц.",
+     datetime(2025, 12, 5, tzinfo=timezone.utc)),
+    ("https://en.example/football", "en", "Manchester City beat Arsenal",
+     "Erling Haaland scored twice as Manchester City beat Arsenal 3-1 on Sunday.", datetime(2025, 12, 5, tzinfo=timezone.utc)),
+]
+
+
+def _load(store):
+    ids = []
+    with store.write() as con:
+        for url, lang, title, body, pub in ARTS:
+            ids.append(upsert_article(con, ArticleRecord(url, "test", title, body, lang=lang, published_at=pub)).article_id)
+    return ids
+
+
+def test_pure_scoring():
+    assert {"P-7/25", "EAEU", "CHI"} <= anchors("Суд ЕАЭС, дело Р-7/25, полисы ОМС")
+    v = np.ones(4) / 2
+    assert match_score(v, v, set(), set(), ["chi"], ["work_permit"]) == 0.0
+    assert match_score(v, v, {"1"}, {"1"}, ["chi"], ["chi"]) > 0.99
+    assert most_advanced(["proposed", None, "signed", "adopted"]) == "signed"
+
+
+def test_cross_lingual_grouping_and_idempotent(tmp_store):
+    from classify.developments import update_developments
+    cfg = _cfg()
+    ids = _load(tmp_store)
+    done = classify_pending(tmp_store, cfg)
+    assert sorted(done) == sorted(ids)
+    assert classify_pending(tmp_store, cfg) == []  # nothing stale on rerun
+    touched = update_developments(tmp_store, cfg, ids)
+    with tmp_store.read() as con:
+        mem = dict(con.execute("SELECT article_id, development_id FROM development_members").fetchall())
+        devs = con.execute("SELECT id, n_articles, topics, stage FROM developments ORDER BY id").fetchall()
+        tags = con.execute("SELECT count(*) FROM tags WHERE article_id = ?", [ids[3]]).fetchone()[0]
+    assert tags == 0 and ids[3] not in mem  # untagged items form no development
+    assert mem[ids[0]] == mem[ids[1]] == f"dev-{ids[0]}"
+    assert mem[ids[2]] == f"dev-{ids[2]}"
+    court = [d for d in devs if d[0] == f"dev-{ids[0]}"][0]
+    assert court[1] == 2 and {"chi", "eaeu_court"} <= set(court[2]) and court[3] == "court"
+    assert sorted(touched) == sorted({mem[ids[0]], mem[ids[2]]})
+    # rerun: nothing new, same rows
+    assert update_developments(tmp_store, cfg, ids) == []
+    with tmp_store.read() as con:
+        assert con.execute("SELECT count(*) FROM developments").fetchone()[0] == len(devs)
+        assert con.execute("SELECT count(*) FROM development_members").fetchone()[0] == 3
+
+
+def test_classify_error_is_recorded(tmp_store, monkeypatch):
+    from classify import classifier as C
+    cfg = _cfg()
+    ids = _load(tmp_store)
+    clf = C.get_classifier(cfg)
+    orig = clf.classify
+
+    def boom(items):
+        if any("football" in (i.get("url") or "") for i in items):
+            raise RuntimeError("synthetic failure")
+        return orig(items)
+    monkeypatch.setattr(clf, "classify", boom)
+    done = classify_pending(tmp_store, cfg)
+    assert ids[3] not in done and len(done) == 3
+    with tmp_store.read() as con:
+        err = con.execute("SELECT article_id, stage, error FROM processing_errors").fetchall()
+    assert err[0][0] == ids[3] and err[0][1] == "classify" and "synthetic failure" in err[0][2]
