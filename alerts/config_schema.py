@@ -8,14 +8,17 @@ _KINDS = ("rule_review", "source_silent", "needs_human")
 
 
 def _empty_list() -> list:
-    # Not `default=list`: lawwatch.schema.validate only calls defaults that are not types,
-    # so `list` itself would be stored as the value.
     return []
 
 ALERTS = Table({
     "match_threshold": Field(float, 0.35, check=unit_interval,
                              help="minimum rule/development similarity to raise a review alert"),
     "require_change": Field(bool, True, help="only developments that report a rule change"),
+    "relative_margin": Field(float, 0.1, check=unit_interval,
+                             help="per development, review only rules whose similarity is within "
+                                  "this of the best-matching rule's"),
+    "max_rules_per_development": Field(int, 3, check=positive,
+                                       help="at most this many rule reviews per development"),
     "embed_backend": Field(str, "use", help="classify.embed backend for rule/evidence "
                                             "similarity; 'use' is multilingual (rules are en+ru)"),
     "max_evidence": Field(int, 5, check=positive,

@@ -229,6 +229,11 @@ def _match_developments(store, cfg, devs: list[Development], rules: list[dict], 
         except Exception as exc:  # noqa: BLE001 - flagged for a human below, never dropped
             log.exception("alerts: matching development %s failed", dev.id)
             failure = exc
+        if failure is None and matches:
+            keep = set(M.select_matches([(r["id"], res.score) for r, res in matches],
+                                        margin=st["relative_margin"],
+                                        max_rules=st["max_rules_per_development"]))
+            matches = [(r, res) for r, res in matches if r["id"] in keep]
         with store.write() as con:
             if failure is not None:
                 _flag_match_failure(con, dev, failure, now)

@@ -148,3 +148,22 @@ def match_rule(*, rule_topics: Sequence[str], dev_topics: Sequence[str],
     reasons.append(f"similarity {best:.2f} ≥ threshold {threshold:.2f}")
     res.matched = True
     return res
+
+
+def select_matches(scored: Sequence[tuple[str, float]], *, margin: float,
+                   max_rules: int) -> list[str]:
+    """Which matched rules one development should raise reviews on.
+
+    `scored` is (rule id, similarity) for every rule that passed `match_rule`. A development
+    about one event usually touches one or two statements closely and others only through a
+    shared topic; keeping rules within `margin` of the best similarity (and at most
+    `max_rules`) stops one article from opening a review on every rule of its topic.
+    Topic-only matches (similarity unavailable, score 0) all stay: failing open.
+    """
+    if not scored:
+        return []
+    if all(s <= 0.0 for _, s in scored):
+        return [rid for rid, _ in scored]
+    best = max(s for _, s in scored)
+    kept = sorted((x for x in scored if x[1] >= best - margin), key=lambda x: (-x[1], x[0]))
+    return [rid for rid, _ in kept[:max_rules]]

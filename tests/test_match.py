@@ -79,3 +79,16 @@ def test_similarity_matrix_normalises_and_checks_dims():
 ])
 def test_stage_advanced(old, new, adv):
     assert M.stage_advanced(old, new) is adv
+
+
+def test_select_matches_keeps_rules_close_to_the_best():
+    from alerts.match import select_matches
+    scored = [("a", 0.65), ("b", 0.40), ("c", 0.58), ("d", 0.37)]
+    assert select_matches(scored, margin=0.1, max_rules=3) == ["a", "c"]
+    assert select_matches(scored, margin=0.5, max_rules=2) == ["a", "c"]
+    assert select_matches([], margin=0.1, max_rules=3) == []
+
+
+def test_select_matches_keeps_topic_only_matches_when_similarity_unavailable():
+    from alerts.match import select_matches
+    assert select_matches([("a", 0.0), ("b", 0.0)], margin=0.1, max_rules=1) == ["a", "b"]
