@@ -1,0 +1,141 @@
+"""Dashboard query latency on generated stores: p50/p95 per query in dashboard/queries.py.
+
+    python -m bench.dashboard_latency [--articles 100000] [--with-1m] [--repeat 15]
+                                      [--store PATH] [--no-write]
+
+Each query runs through its plain function (a fresh short read connection each call, exactly
+as the app does, without the Streamlit cache) after one warm-up call. Results are printed and
+written as the `## Dashboard query latency` section of bench/results.md (only that section is
+replaced; other sections are left as they are).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.genstore import generate
+from dashboard import queries
+from store.db import Store
+
+RESULTS = Path(__file__).with_name("results.md")
+HEADING = "## Dashboard query latency"
+BUDGET_MS = 300.0
+
+
+def measure(store: Store, repeat: int) -> dict[str, tuple[float, float, float]]:
+    out = {}
+    for name, (fn, kwargs) in queries.benchmark_cases(store).items():
+        fn(store, **kwargs)                       # warm-up (OS page cache, DuckDB catalog)
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn(store, **kwargs)
+            times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        p50 = statistics.median(times)
+        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        out[name] = (p50, p95, times[-1])
+    return out
+
+
+def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
+    sizes = sorted(results)
+    head = "| query | " + " | ".join(f"{n:,} p50 ms | {n:,} p95 ms" for n in sizes) + " |"
+    sep = "|---|" + "---:|---:|" * len(sizes)
+    rows = [head, sep]
+    names = list(next(iter(results.values())))
+    for q in names:
+        cells = []
+        for n in sizes:
+            p50, p95, _ = results[n].get(q, (float("nan"),) * 3)
+            flag = " ⚠" if p95 > BUDGET_MS else ""
+            cells.append(f"{p50:.1f} | {p95:.1f}{flag}")
+        rows.append(f"| {q} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def write_section(body: str, path: Path = RESULTS) -> None:
+    """Replace our section (heading up to the next '## ' heading) or append it."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    lines = text.splitlines()
+    start = next((i for i, l in enumerate(lines) if l.strip() == HEADING), None)
+    section = [HEADING, ""] + body.rstrip().splitlines() + [""]
+    if start is None:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines += section
+    else:
+        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")),
+                   len(lines))
+        lines[start:end] = section
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def _run(n: int, store: Store, repeat: int, results: dict, loads: dict) -> None:
+    load_before = os.getloadavg()[0]
+    results[n] = measure(store, repeat)
+    loads[n] = (load_before, os.getloadavg()[0])
+    for q, (p50, p95, _mx) in results[n].items():
+        flag = "  OVER BUDGET" if p95 > BUDGET_MS else ""
+        print(f"{n:>9,}  {q:32s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms{flag}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=100_000)
+    ap.add_argument("--with-1m", action="store_true", help="also run on a 1,000,000-article store")
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--store", help="use this existing store instead of generating one")
+    ap.add_argument("--no-write", action="store_true", help="do not update bench/results.md")
+    a = ap.parse_args(argv)
+
+    results: dict[int, dict] = {}
+    gen_secs: dict[int, float] = {}
+    loads: dict[int, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="lw-bench-") as tmp:
+        if a.store:
+            st = Store(a.store)
+            with st.read() as con:
+                n = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+            _run(n, st, a.repeat, results, loads)
+        else:
+            # One size at a time (generate, measure, delete) so a big store's generation and
+            # page cache do not disturb the smaller one's numbers.
+            for n in [a.articles] + ([1_000_000] if a.with_1m else []):
+                path = Path(tmp) / f"store-{n}.duckdb"
+                t = time.perf_counter()
+                generate(path, n, quiet=True)
+                gen_secs[n] = time.perf_counter() - t
+                print(f"generated {n:,} articles in {gen_secs[n]:.1f} s", file=sys.stderr)
+                _run(n, Store(path), a.repeat, results, loads)
+                path.unlink()
+
+    worst = max(p95 for r in results.values() for (_, p95, _) in r.values())
+    body = (
+        f"`python -m bench.dashboard_latency{' --with-1m' if a.with_1m else ''}` — every query "
+        f"in `dashboard/queries.py` called as the app calls it (one fresh short read connection "
+        f"per call, no Streamlit cache), {a.repeat} runs after a warm-up, on stores from "
+        f"`bench/genstore.py` (seed 7, 730 days). Budget: p95 < {BUDGET_MS:.0f} ms at 100k "
+        f"articles. Machine: {os.cpu_count()} cores {platform.machine()}, Python "
+        f"{platform.python_version()}, {platform.system()}; 1-min load average before/after "
+        f"measuring: " + ", ".join(f"{n:,}: {l0:.1f}/{l1:.1f}" for n, (l0, l1) in loads.items())
+        + " (other work shares this machine).\n\n"
+        + table(results)
+        + f"\n\nWorst p95: {worst:.1f} ms."
+        + ("" if not gen_secs else " Store generation: "
+           + ", ".join(f"{n:,} articles {s:.0f} s" for n, s in gen_secs.items()) + ".")
+    )
+    if not a.no_write:
+        write_section(body)
+        print(f"wrote section {HEADING!r} to {RESULTS}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
