@@ -34,11 +34,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="lawwatch",
         description="Monitor news and official sources for changes to the rules that affect "
                     "Kyrgyz labour migrants in Russia; classify, group, and alert.")
-    p.add_argument("--db", help="DuckDB file (default: [store].path in settings.toml, "
-                                "data/lawwatch.duckdb)")
-    p.add_argument("--config", help="directory whose *.toml files overlay the defaults in config/")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    _global_options(p, None)
+    # The same options are accepted after the command too (`lawwatch stats --db X`); there
+    # they default to SUPPRESS so they never overwrite a value given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add = sub.add_parser
+
+    def add_parser(name, **kw):
+        return _add(name, parents=[common], **kw)
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     d = sub.add_parser("demo", help="build the demo database from the bundled recording and "
                                     "serve the dashboard")
@@ -78,10 +84,11 @@ def _parser() -> argparse.ArgumentParser:
 
     ru = sub.add_parser("rules", help="the rules registry")
     rsub = ru.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
-    rc = rsub.add_parser("check", help="exit 3 when a rule review is pending (for other tools' CI)")
+    rc = rsub.add_parser("check", parents=[common],
+                         help="exit 3 when a rule review is pending (for other tools' CI)")
     rc.add_argument("--rule", help="only this rule id")
     rc.add_argument("--since", help="only alerts raised since this date (YYYY-MM-DD)")
-    rsub.add_parser("list", help="list rules with their version and review state")
+    rsub.add_parser("list", parents=[common], help="list rules with their version and review state")
 
     a = sub.add_parser("api", help="serve the REST API (OpenAPI at /docs)")
     a.add_argument("--host", default="127.0.0.1")
@@ -90,6 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("deliver", help="send pending alert deliveries (email, webhooks, digests)")
     sub.add_parser("health", help="source health: last success, failures, items per run")
     return p
+
+
+def _global_options(p: argparse.ArgumentParser, default) -> None:
+    p.add_argument("--db", default=default if default is not None else None,
+                   help="DuckDB file (default: [store].path in settings.toml, data/lawwatch.duckdb)")
+    p.add_argument("--config", default=default if default is not None else None,
+                   help="directory whose *.toml files overlay the defaults in config/")
+    p.add_argument("-v", "--verbose", action="count",
+                   default=default if default is not None else 0, help="more log output")
 
 
 def main(argv: list[str] | None = None) -> int:

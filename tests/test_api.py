@@ -29,7 +29,9 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("LAWWATCH_TEST_WRITE", WRITE)
     store = new_store(tmp_path)
     cfg = make_cfg({"api": {"read_tokens_env": "LAWWATCH_TEST_READ",
-                            "write_tokens_env": "LAWWATCH_TEST_WRITE", "page_size": 2}})
+                            "write_tokens_env": "LAWWATCH_TEST_WRITE", "page_size": 2},
+                    # several alerts from one development, so the cursor has pages to walk
+                    "alerts": {"relative_margin": 1.0}})
     sync_rules(store, cfg)
     add_biometrics_development(store)
     process(store, cfg, embedder=HashEmbedder())

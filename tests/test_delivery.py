@@ -204,6 +204,7 @@ def test_digest_collects_events_once_a_day(tmp_path, smtp, receiver):
     s = settings(port, receiver.url, mode="digest")
     s["subscriber"][0]["rules"] = []
     s["subscriber"][0]["topics"] = ["biometrics"]
+    s["alerts"] = {"relative_margin": 1.0}  # several reviews from one development: one digest
     store, cfg = new_store(tmp_path), make_cfg(s)
     ids = raise_alert(store, cfg)
     assert len(ids) >= 2
