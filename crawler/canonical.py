@@ -93,13 +93,19 @@ def _remove_dot_segments(path: str) -> str:
 
 def _split(url: str):
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for "http://[::1/x"
+        raise ValueError(f"{url!r}: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"{url!r}: not an http(s) URL")
     if not parts.hostname:
         raise ValueError(f"{url!r}: no host")
-    host = punycode_host(parts.hostname)
+    try:
+        host = punycode_host(parts.hostname)
+    except ValueError as exc:
+        raise ValueError(f"{url!r}: {exc}") from None
     try:
         port = parts.port
     except ValueError:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,12 +35,26 @@ def read_page(path: str | Path) -> bytes:
     data = p.read_bytes()
     if data[:2] == b"\x1f\x8b":
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+            data = _gunzip_capped(data)
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"corrupt gzip data: {exc}") from None
+    if not data.strip():
+        raise ValueError("empty file, expected an HTML page")
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"{len(data)} bytes is over the {MAX_FILE_BYTES}-byte limit for one page")
     return data
+
+
+def _gunzip_capped(data: bytes) -> bytes:
+    """Decompress, refusing more than MAX_FILE_BYTES of output (a gzip bomb is refused, not
+    expanded into memory)."""
+    d = zlib.decompressobj(wbits=47)
+    out = d.decompress(data, MAX_FILE_BYTES + 1)
+    if len(out) > MAX_FILE_BYTES:
+        raise ValueError(f"decompresses to more than {MAX_FILE_BYTES} bytes; refusing it")
+    if not d.eof:
+        raise ValueError("corrupt gzip data: truncated stream")
+    return out
 
 
 def guess_url(html: str) -> str | None:

@@ -76,6 +76,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "", f"not UTF-8 text (byte {exc.start}): TOML files "
+                                         f"must be UTF-8") from None
     except OSError as exc:
         raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
 
@@ -90,12 +93,20 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _check_entry(e: Any, i: int, file: str, key: str) -> None:
+    if not isinstance(e, dict):
+        raise ConfigError(file, f"{key}[{i}]", f"expected a [[{key}]] table")
+    if "id" not in e:
+        raise ConfigError(file, f"{key}[{i}].id", "required key is missing")
+    if not isinstance(e["id"], str):
+        raise ConfigError(file, f"{key}[{i}].id", f"expected a string, got {e['id']!r}")
+
+
 def _merge_entries(base: list[dict], over: list[dict], file: str, key: str) -> list[dict]:
     out = [copy.deepcopy(e) for e in base]
     index = {e.get("id"): i for i, e in enumerate(out)}
     for i, e in enumerate(over):
-        if not isinstance(e, dict) or "id" not in e:
-            raise ConfigError(file, f"{key}[{i}].id", "required key is missing")
+        _check_entry(e, i, file, key)
         if e["id"] in index:
             out[index[e["id"]]] = _deep_merge(out[index[e["id"]]], e)
         else:
@@ -140,8 +151,14 @@ def load_config(user_dir: str | Path | None = None) -> Config:
             items = data.get(key, [])
             if not isinstance(items, list):
                 raise ConfigError(str(p), key, f"expected [[{key}]] entries")
-            merged = ([copy.deepcopy(e) for e in items] if data.get("replace")
-                      else _merge_entries(merged, items, str(p), key))
+            if "replace" in data and not isinstance(data["replace"], bool):
+                raise ConfigError(str(p), "replace", f"expected true/false, got {data['replace']!r}")
+            if data.get("replace"):
+                for i, e in enumerate(items):
+                    _check_entry(e, i, str(p), key)
+                merged = [copy.deepcopy(e) for e in items]
+            else:
+                merged = _merge_entries(merged, items, str(p), key)
             last_file = str(p)
         validated = [validate(spec, e, last_file, f"{key}[{e.get('id', i)}]")
                      for i, e in enumerate(merged)]

@@ -108,7 +108,12 @@ def validate(spec: Any, value: Any, file: str, key: str) -> Any:
             problem = spec.check(value)
             if problem:
                 raise ConfigError(file, key, problem)
-        return float(value) if spec.type is float else value
+        if spec.type is float:
+            try:
+                return float(value)
+            except OverflowError:
+                raise ConfigError(file, key, f"number too large: {str(value)[:20]}...") from None
+        return value
     raise TypeError(f"bad schema node at {key}: {spec!r}")
 
 

@@ -7,6 +7,7 @@ of `collect()`. No network, no store.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from calendar import timegm
 from typing import Any, Iterable
@@ -110,7 +111,7 @@ def host_of(url: str) -> str:
 
 def parse_iso(value: str | None, default_tz: dt.tzinfo = UTC) -> dt.datetime | None:
     """ISO 8601 date or date-time -> aware datetime (naive values get `default_tz`)."""
-    if not value:
+    if not value or not isinstance(value, str):
         return None
     v = value.strip()
     if v.endswith("Z"):
@@ -142,7 +143,13 @@ def parse_feed(text: str | bytes, url: str) -> feedparser.FeedParserDict:
     """Parse RSS/Atom; raise FeedError naming the URL when it is not a usable feed.
     A well-formed feed with zero items is fine (returns it); a document that is not a feed
     (HTML error page, truncated XML with no items) is an error."""
-    parsed = feedparser.parse(text)
+    # Always hand feedparser a stream: given a str or bytes that looks like a path or URL it
+    # would open that file or fetch that URL instead of parsing the body.
+    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    try:
+        parsed = feedparser.parse(io.BytesIO(data))
+    except (ValueError, UnicodeError, LookupError, RecursionError) as exc:
+        raise FeedError(url, f"not a parseable RSS/Atom document ({type(exc).__name__}: {exc})") from None
     version = parsed.get("version") or ""
     if parsed.bozo and not parsed.entries:
         exc = parsed.get("bozo_exception")

@@ -84,6 +84,8 @@ class V1(ParserVersion):
             data = json.loads(text)
         except ValueError as e:
             raise PortalErrorPage(url, f"response is not valid JSON ({e})", status) from None
+        except RecursionError:
+            raise PortalErrorPage(url, "response JSON is nested too deeply", status) from None
         if isinstance(data, dict) and "message" in data and cls.ITEMS not in data:
             raise PortalErrorPage(url, f"API error: {clean(str(data['message']))}", status)
         if not isinstance(data, dict) or not isinstance(data.get(cls.ITEMS), list):
@@ -91,14 +93,22 @@ class V1(ParserVersion):
         return data
 
     @staticmethod
-    def one_line(s: str) -> str:
+    def one_line(s) -> str:
+        if s is not None and not isinstance(s, str):
+            raise ValueError(f"expected text, got {type(s).__name__} {s!r:.40}")
         return clean(re.sub(r"<br\s*/?>", " ", s or "", flags=re.I))
 
     @classmethod
     def record(cls, source: str, item: dict, url: str, lang: str | None) -> ArticleRecord:
+        if not isinstance(item, dict):
+            raise SelectorDrift(source, cls.name, f"{cls.ITEMS}[] (an object)", url)
         eo = item.get(cls.EO_NUMBER)
-        if not eo:
+        if not eo or not isinstance(eo, str):
             raise SelectorDrift(source, cls.name, cls.EO_NUMBER, url)
+        for key in (cls.COMPLEX_NAME, cls.TITLE, cls.NAME, cls.PUBLISH_DATE, cls.DOCUMENT_DATE):
+            v = item.get(key)
+            if v is not None and not isinstance(v, str):
+                raise SelectorDrift(source, cls.name, f"{key} (text, got {type(v).__name__})", url)
         title = cls.one_line(item.get(cls.COMPLEX_NAME) or item.get(cls.TITLE) or "")
         name = cls.one_line(item.get(cls.NAME) or "")
         if not title and not name:
