@@ -23,7 +23,8 @@ import numpy as np
 from classify import CLASSIFIER_VERSION
 from classify import legal_change
 from classify.embed import Embedder, backend_name, chunk_spans, clean_for_embedding, get_embedder
-from classify.patterns import CompiledTopic, Match, compile_topics, sentence_of, split_sentences
+from classify.patterns import (CompiledTopic, Match, compile_topics, host_counts, sentence_of,
+                               split_sentences)
 from classify.scoring import (Head, design, doc_vector, evidence_score, feature_matrix,
                               prototype_sims, term_stats, term_vector)
 
@@ -34,6 +35,9 @@ MAX_EVIDENCE = 3
 # Chunks embedded per article besides the title: the first chunk (the lead) plus the chunks with
 # the most term matches. Bounded so a 50-page act costs as much as a news item (throughput).
 DEFAULT_MAX_CHUNKS = 2
+# Version of the feature layout (scoring.feature_names + patterns.HOST_GROUPS); part of the topics
+# fingerprint so a head trained on another layout is refused.
+FEATURE_SET = "terms+sims+setting-2"
 
 
 class ClassifierError(RuntimeError):
@@ -74,7 +78,7 @@ def topics_of(cfg: Any) -> list[dict]:
 
 def topics_fingerprint(topics: Sequence[Mapping]) -> str:
     """Hash of what the features depend on (ids, terms, exclude, prototypes)."""
-    norm = [{"id": t["id"], "context": _as_list(t.get("context")), "terms": t.get("terms") if isinstance(t.get("terms"), Mapping) else {},
+    norm = [{"features": FEATURE_SET}] + [{"id": t["id"], "context": _as_list(t.get("context")), "terms": t.get("terms") if isinstance(t.get("terms"), Mapping) else {},
              "exclude": t.get("exclude") if isinstance(t.get("exclude"), (list, Mapping)) else [],
              "prototypes": _as_list(t.get("prototypes"))} for t in topics]
     return hashlib.sha256(json.dumps(norm, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
@@ -161,9 +165,13 @@ class Featurizer:
             w = ([1.0] if has_title else []) + [1.0 if i == 0 else 0.7 for i in range(len(chunks))]
             dv = doc_vector(uv, w)
             tvecs, sims, usims = {}, {}, {}
+            ctx_cache: dict[tuple, int] = {}   # topics sharing one context list count it once
             for tid in self.topic_ids:
                 hit_sents = {sentence_of(sents, m.start) for m in bm[tid]} if sents else set()
-                ctx = self.compiled[tid].count_context(title) + self.compiled[tid].count_context(text)
+                ck = tuple(rx.pattern for rx in self.compiled[tid].context)
+                if ck not in ctx_cache:
+                    ctx_cache[ck] = self.compiled[tid].count_context(title) + self.compiled[tid].count_context(text)
+                ctx = ctx_cache[ck]
                 st = term_stats(tm[tid], bm[tid], len(text), len(sents), len(hit_sents), ctx)
                 tvecs[tid] = term_vector(st)
                 sims[tid] = prototype_sims(uv, dv, self.protos[tid])
@@ -171,7 +179,9 @@ class Featurizer:
                 usims[tid] = (uv @ P.T).max(axis=1) if P.size else np.zeros(len(uv))
             if not has_title:
                 usims = {k: np.concatenate([[0.0], v]) for k, v in usims.items()}
-            feats = feature_matrix(tvecs, sims, self.topic_ids)
+            setting = host_counts(title, text)
+            totals = {tid: len(tm[tid]) + len(bm[tid]) for tid in self.topic_ids}
+            feats = feature_matrix(tvecs, sims, self.topic_ids, setting, totals)
             out.append(ItemFeatures(title, text, tm, bm, sents, feats, dv, chunks, usims))
         return out
 

@@ -11,6 +11,13 @@ Similarity (pure, `match_score`):
   + 0.15 * Jaccard of topic sets
 and no join at all without at least one shared topic. Embeddings always use the `use` backend
 (cross-lingual), whatever backend the topic classifier uses, through the embeddings-table cache.
+
+Court proceedings (`decide`): a shared case number (P-7/25 = Р-7/25, "дело № ...", "case No. ...")
+anywhere in the texts is strong evidence -- the article joins whatever the similarity, within
+CASE_WINDOW_DAYS; two different case numbers never join. Without case numbers, articles sharing
+a court topic (COURT_TOPICS) and the same topic set need COURT_RELAX less similarity (CASE_ONE_SIDED_RELAX
+less again when only one side names a case number) and may be COURT_WINDOW_DAYS apart (a filing, the hearing and the opinion are months apart and the reports
+are in different languages, so the cross-lingual cosine is lower).
 """
 from __future__ import annotations
 
@@ -48,6 +55,33 @@ def anchors(text: str) -> set[str]:
     return out
 
 
+# Case numbers: EAEU Court style P-7/25 (Cyrillic Р normalised to Latin P), and "дело № ..." / "case No. ...".
+_CASE = re.compile(r"(?<!\w)([PР])-(\d+)/(\d{2,4})\b|(?:дел[оау]|case|іс)\s*(?:№|No\.?|#)\s*([A-ZА-Я]?\d+[\w-]*/\d{2,4})",
+                   re.IGNORECASE)
+# Topics that stand for a court's proceedings (see config/topics.toml).
+COURT_TOPICS = frozenset({"eaeu_court"})
+COURT_RELAX = 0.08
+# ... and a further relaxation when only one side names a case number: the court's own case card
+# (terse legal wording, numbered) embeds far from news prose that does not cite the number.
+CASE_ONE_SIDED_RELAX = 0.05
+COURT_WINDOW_DAYS = 120
+CASE_WINDOW_DAYS = 365
+# Characters of title + body searched for case numbers (a case card names it in its title; a report
+# may name it further down).
+CASE_CHARS = 6000
+
+
+def case_numbers(text: str) -> set[str]:
+    """Normalised case numbers in `text` ("Р-7/25" and "P-7/25" -> "P-7/25")."""
+    out: set[str] = set()
+    for m in _CASE.finditer((text or "")[:CASE_CHARS]):
+        if m.group(1):
+            out.add(f"P-{int(m.group(2))}/{m.group(3)}")
+        else:
+            out.add(m.group(4).upper().replace("А", "A").replace("Р", "P"))
+    return out
+
+
 def jaccard(a: Iterable, b: Iterable) -> float:
     a, b = set(a), set(b)
     return len(a & b) / len(a | b) if a | b else 0.0
@@ -66,14 +100,40 @@ def match_score(vec: np.ndarray, centroid: np.ndarray, art_anchors: set, dev_anc
     return W_EMB * cos + W_ANCHOR * overlap(art_anchors, dev_anchors) + W_TOPIC * jaccard(art_topics, dev_topics)
 
 
-def best_match(vec, art_anchors, art_topics, candidates: Sequence[dict], threshold: float):
-    """(development id, score) of the best candidate at or above threshold, else (None, best)."""
-    best_id, best = None, 0.0
+def decide(score: float, art_topics: Sequence[str], dev_topics: Sequence[str], art_cases: set,
+           dev_cases: set, threshold: float, days_apart: float | None, window_days: float) -> tuple[bool, float]:
+    """(join?, effective score) for one candidate; see the module docstring (court proceedings)."""
+    if not set(art_topics) & set(dev_topics):
+        return False, 0.0
+    gap = abs(days_apart) if days_apart is not None else 0.0
+    if art_cases and dev_cases:
+        if art_cases & dev_cases:
+            return gap <= CASE_WINDOW_DAYS, max(score, threshold)
+        return False, score          # two different proceedings
+    court = set(art_topics) & set(dev_topics) & COURT_TOPICS
+    if court and set(art_topics) == set(dev_topics):
+        relax = COURT_RELAX + (CASE_ONE_SIDED_RELAX if bool(art_cases) != bool(dev_cases) else 0.0)
+        return (gap <= max(window_days, COURT_WINDOW_DAYS) and score >= threshold - relax), score
+    return (gap <= window_days and score >= threshold), score
+
+
+def best_match(vec, art_anchors, art_topics, candidates: Sequence[dict], threshold: float,
+               art_cases: set | None = None, pub=None, window_days: float = 30.0):
+    """(development id, score) of the best joinable candidate, else (None, best score seen).
+
+    A candidate may carry "cases" (case numbers of its members) and "last" (datetime of its latest
+    member); without them only the similarity threshold applies."""
+    best_id, best, seen = None, 0.0, 0.0
     for d in sorted(candidates, key=lambda d: d["id"]):
         s = match_score(vec, d["centroid"], art_anchors, d["anchors"], art_topics, d["topics"])
-        if s > best:
-            best_id, best = d["id"], s
-    return (best_id, best) if best >= threshold else (None, best)
+        last = d.get("last")
+        days = (pub - last).total_seconds() / 86400.0 if pub is not None and last is not None else None
+        ok, eff = decide(s, art_topics, d["topics"], set(art_cases or ()), set(d.get("cases") or ()),
+                         threshold, days, window_days)
+        seen = max(seen, s)
+        if ok and eff > best:
+            best_id, best = d["id"], eff
+    return (best_id, best) if best_id is not None else (None, seen)
 
 
 def most_advanced(stages: Iterable[str | None]) -> str | None:
@@ -98,7 +158,7 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
 
     dset = (getattr(cfg, "settings", None) or {}).get("developments", {}) if cfg is not None else {}
     threshold = float(dset.get("similarity_threshold", 0.55))
-    window = timedelta(days=int(dset.get("window_days", 30)))
+    window_days = float(dset.get("window_days", 30))
     emb = CachedEmbedder(store, get_embedder("use"))
 
     with store.read() as con:
@@ -121,11 +181,13 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
     if not new:
         return []
     dev_anchor: dict[str, set] = {}
+    dev_cases: dict[str, set] = {}
     for did, title, lead, body in members:
         dev_anchor.setdefault(did, set()).update(anchors(embed_text(title, lead + " " + body)))
+        dev_cases.setdefault(did, set()).update(case_numbers(f"{title or ''}\n{lead} {body}"))
     cands = {d[0]: {"id": d[0], "first": _aware(d[1]), "last": _aware(d[2]), "topics": list(d[3] or []),
                     "centroid": np.asarray(d[4], dtype=np.float32), "anchors": dev_anchor.get(d[0], set()),
-                    "n": None} for d in devs if d[4] is not None}
+                    "cases": dev_cases.get(d[0], set()), "n": None} for d in devs if d[4] is not None}
     texts = [embed_text(r[1], (r[2] + " " + r[3]).strip()) for r in new]
     vecs = emb.encode(texts)
     touched: list[str] = []
@@ -133,16 +195,16 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
     for (aid, title, lead, body, pub, topics, stage, dates), text, v in zip(new, texts, vecs):
         pub = _aware(pub)
         a_anc = anchors(text)
-        live = [c for c in cands.values() if c["last"] is None or pub is None
-                or (c["last"] - window <= pub <= c["last"] + window)]
-        did, score = best_match(v, a_anc, topics, live, threshold)
+        a_cases = case_numbers(f"{title or ''}\n{lead} {body}")
+        did, score = best_match(v, a_anc, topics, list(cands.values()), threshold, a_cases, pub, window_days)
         if did is None:
             did, score = f"dev-{aid}", 1.0
             cands[did] = {"id": did, "first": pub, "last": pub, "topics": list(topics), "centroid": v.copy(),
-                          "anchors": set(a_anc), "n": 1}
+                          "anchors": set(a_anc), "cases": set(a_cases), "n": 1}
         else:
             c = cands[did]
             c["anchors"] |= a_anc
+            c["cases"] = set(c.get("cases") or ()) | a_cases
             c["topics"] = sorted(set(c["topics"]) | set(topics))
             c["last"] = max(filter(None, [c["last"], pub]), default=None)
             c["centroid"] = c["centroid"] + (v - c["centroid"]) / 2.0  # refreshed from members below

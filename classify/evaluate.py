@@ -8,6 +8,10 @@ gold topic that got any tag), overall and per language.
   thresholds calibrated inside the training folds, score the held-out fold): never train-set numbers.
 - Otherwise (a held-out file) the shipped head is applied as is.
 Items with provenance "invented" are never evaluated.
+
+The legal-change detector (rule-based, nothing trained) is measured on the same items: is_change
+precision/recall/F1, stage accuracy on items whose gold stage is set, and exact-match recall of
+the gold effective dates; overall and on the domain items (gold topics != []).
 """
 from __future__ import annotations
 
@@ -19,10 +23,55 @@ from typing import Sequence
 
 import numpy as np
 
+from classify import legal_change
 from classify.classifier import Featurizer, get_classifier, head_path, load_topics_file
 from classify.embed import get_embedder
 from classify.train import (DEFAULT_DATA, build_dataset, cross_validate, data_hash, load_jsonl,
                             metrics)
+
+
+def change_metrics(rows: Sequence[dict]) -> dict:
+    """Legal-change detector vs gold `change` labels (items without a `change` object are skipped)."""
+    def block(items):
+        tp = fp = fn = 0
+        st_ok = st_n = 0
+        d_hit = d_n = 0
+        confusion: dict[str, dict[str, int]] = {}
+        for r, sig in items:
+            g = r["change"]
+            gold = bool(g.get("is_change"))
+            if sig.is_change and gold:
+                tp += 1
+            elif sig.is_change:
+                fp += 1
+            elif gold:
+                fn += 1
+            if g.get("stage"):
+                st_n += 1
+                st_ok += sig.stage == g["stage"]
+                row = confusion.setdefault(g["stage"], {})
+                row[sig.stage or "none"] = row.get(sig.stage or "none", 0) + 1
+            for d in g.get("effective_dates") or []:
+                d_n += 1
+                d_hit += d in sig.effective_dates
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        return {"n": len(items), "is_change": {"precision": round(prec, 3), "recall": round(rec, 3),
+                                                "f1": round(f1, 3), "support": tp + fn},
+                "stage_accuracy": round(st_ok / st_n, 3) if st_n else None, "stage_items": st_n,
+                "date_recall": round(d_hit / d_n, 3) if d_n else None, "dates": d_n,
+                "stage_confusion": confusion}
+    pairs = []
+    for r in rows:
+        if not isinstance(r.get("change"), dict):
+            continue
+        sig = legal_change.detect(r.get("text") or "", title=r.get("title") or "",
+                                  published=r.get("published"), lang=r.get("lang"))
+        pairs.append((r, sig))
+    out = block(pairs)
+    out["domain"] = block([(r, s) for r, s in pairs if r.get("topics")])
+    return out
 
 
 def evaluate(data: str | Path = DEFAULT_DATA, folds: int = 5, backend: str = "use",
@@ -49,6 +98,7 @@ def evaluate(data: str | Path = DEFAULT_DATA, folds: int = 5, backend: str = "us
         Y = np.array([[1 if t in (r.get("topics") or []) else 0 for t in tids] for r in rows])
         res = metrics(rows, Y, P, tids, {t: clf.thresholds[t] for t in tids})
         res["mode"] = f"held-out: shipped head {hp.name} applied as is"
+    res["change"] = change_metrics(rows)
     res["data"] = str(data)
     res["data_sha256"] = dh
     res["model_id"] = emb.model_id
@@ -65,6 +115,13 @@ def format_report(res: dict) -> str:
     for lg, b in res["by_lang"].items():
         lines.append(f"  [{lg}] n={b['n']:3d} macro-F1 {b['macro_f1']}  false-alarm {b['false_alarm_rate']} "
                      f"({b['none_items']} none)")
+    ch = res.get("change")
+    if ch:
+        for name, b in (("all items", ch), ("domain items (topics != [])", ch["domain"])):
+            ic = b["is_change"]
+            lines.append(f"legal change, {name} (n={b['n']}): is_change P {ic['precision']:.3f} R {ic['recall']:.3f} "
+                         f"F1 {ic['f1']:.3f}; stage accuracy {b['stage_accuracy']} on {b['stage_items']}; "
+                         f"effective-date recall {b['date_recall']} on {b['dates']}")
     return "\n".join(lines)
 
 

@@ -44,17 +44,30 @@ _CUES: dict[str, list[tuple[str, float]]] = {
         (r"одобр\w+", 0.6), (r"утверд\w+", 0.7), (r"ужесточил\w*", 0.7), (r"повыс\w+ (стоимост|цен)\w*", 0.6),
         (r"(adopted|passed|approved)\b", 0.9), (r"third reading", 0.8),
         (r"кабыл алы\w+", 1.0), (r"бекит\w+", 0.8),
+        (r"(подорожа|дорожа)\w*", 0.8), (r"(вырос|вырастет|выраст|поднимет|повыси)\w* (\w+ ){0,2}(стоимост|плат|цен)\w*", 0.8),
+        (r"(стоимост|плат|цен)\w* (\w+ ){0,3}(вырос|вырастет|выраст|поднимет|повыси)\w*", 0.8),
+        (r"(ввел|ввели|ввёл)\b", 0.8), (r"(rises?|rose|raised|increased?) (the )?(cost|price|fee)", 0.7),
     ],
     "signed": [
         (r"подписал\w*", 1.2), (r"подписан\w*", 1.1), (r"указ\w* (президента|главы|губернатора|мэра)", 0.8),
         (r"signed\b", 1.2), (r"signs\b", 1.0),
         (r"кол кой\w+", 1.1),
+        (r"(запретил|запретили|обязал|обязали)\b", 0.9), (r"(постановлени|распоряжени|указ)\w* (правительства|губернатора|президента|главы|мэра)\w*", 0.8),
+        (r"decree\w*", 0.7),
+        (r"(президент|губернатор|мэр|Путин|глава государства)\w* (\w+ ){0,2}(ужесточил|изменил|утвердил|ввел|ввёл|расширил|упростил|продлил)\w*", 1.3),
+        (r"(president|Putin|governor|mayor)\W*s? (\w+ ){0,2}(tightened|eased|extended|approved|introduced|ordered)\b", 1.3),
     ],
     "in_force": [
         (r"вступ\w+ в (законную )?силу", 1.5), (r"вступил\w*", 0.6), (r"действу\w+ с\b", 0.8), (r"начал\w* действовать", 1.2),
         (r"(came|come|comes|coming|enter\w*|entered) into (force|effect)", 1.5), (r"(took|takes|take) effect", 1.5),
         (r"in force\b", 0.9), (r"in effect\b", 0.8), (r"effective (from|since|as of|on)\b", 1.0),
         (r"күчүнө кир\w+", 1.5), (r"күчүндө", 0.8),
+        (r"(вступил|вступили|вступят|вступает|вступают) ", 0.6), (r"заработа\w+", 1.0), (r"начал\w* (работать|функционировать|применяться)", 1.2),
+        (r"(запущен|запустил)\w*", 0.7), (r"(вводится|вводятся|введен[аоы]?|введён)\b", 0.9), (r"отныне", 0.8),
+        (r"новы\w+ (правил|порядок|требовани|сроки)\w*", 0.6), (r"(снял|сняли|снят)\w* (запрет|ограничени)\w*", 1.0),
+        (r"(launch(ed|es)?|introduc(ed|es)|rolled out|started working|has started|lift(s|ed)?|eased|scrapped)\b", 0.8),
+        (r"enter(ed|s)? (into )?effect|(came|come|comes) into effect", 1.5), (r"new (rules|requirements|procedure|regime)\b", 0.6),
+        (r"жаңы (эреже|тартип)\w*", 0.6), (r"башта\w+", 0.5),
     ],
     "court": [
         (r"суд\w* (вынес|постановил|разъяснил|признал|отказал|рассмотр|удовлетвор|решил)\w*", 1.2),
@@ -63,18 +76,58 @@ _CUES: dict[str, list[tuple[str, float]]] = {
         (r"advisory opinion\w*", 1.5), (r"lawsuit\w*", 1.0), (r"(filed|files|file) (a )?(claim|suit|lawsuit|request)", 1.0),
         (r"\bsues?\b", 1.0), (r"\bruling\w*", 0.8),
         (r"сот\w* (чечим|корутунду|доо)\w*", 1.2), (r"доо\b|доо арыз\w*", 0.9),
+        # advisory opinions / clarifications: "Суд ЕАЭС разъяснил", "коллегия суда ... разъяснила"
+        (r"(суд|коллеги)\w*(?:\W+\w+){0,8}?\W+(разъяснил|пояснил|пришел к выводу|пришёл к выводу|указал|счел|счёл|установил)\w*", 1.2),
+        (r"(позици|решени|заключени|разъяснени)\w* суда", 0.8), (r"обращени\w+ (\w+ ){0,3}(в|к) суд\w*", 1.0),
+        (r"(обратил|обратит|обращ)\w+ в суд\w*", 1.0), (r"суд\w* (ЕАЭС|Евразийского|ЕврАзЭС)", 0.6),
+        (r"(court|chamber|judges)(?:\W+\w+){0,6}?\W+(clarified|concluded|explained|opined|stated that)\b", 1.2),
+        (r"(took|take|taking|takes|brought|bring|challeng\w*) (\w+ ){0,3}(to|at|before|in) (the )?(\w+ ){0,3}court", 1.2),
+        (r"(EA?EU|Eurasian (Economic Union )?)court", 0.6), (r"court (case|proceedings|hearing)s?", 0.8),
+        (r"(landmark|the) case\b", 0.5), (r"request\w* (for )?(an? )?(advisory opinion|clarification)", 1.0),
+        (r"ЕАЭБ\w* сот\w*", 0.6),
     ],
     "pilot": [
         (r"эксперимент\w*", 1.2), (r"пилот\w*", 1.2), (r"в тестовом режиме", 1.0), (r"тестиру\w+", 0.7),
         (r"pilot\w*", 1.2), (r"experiment\w*", 1.2), (r"trial (period|run|basis)", 1.0), (r"testing\b", 0.5),
-        (r"сыноо\w*", 0.8),
+        (r"сыноо\w*", 0.8), (r"пробн\w+ (режим|период|запуск)\w*", 1.0),
+        (r"(в|для) (ряде|нескольких|отдельных|пилотных) регион\w+", 0.6), (r"trial\b", 0.6),
     ],
     "repealed": [
         (r"отмен\w+", 0.8), (r"упраздн\w+", 0.8), (r"утратил\w* силу", 1.2), (r"признан\w* утративш\w+", 1.2),
         (r"repeal\w*", 1.2), (r"revok\w+", 1.0), (r"abolish\w*", 0.8), (r"scrapp\w+", 0.8),
         (r"жокко чыгар\w+", 1.0),
+        (r"(lose|lost|loses|losing) (its |their )?(effect|force)", 1.5), (r"утрат\w+ силу", 1.2), (r"expir(e|es|ed|y)\b", 0.8),
+        (r"(истек|истека)\w* (срок|действ|мораторий)\w*", 1.0), (r"moratorium (\w+ ){0,3}(ends?|ended|expires?)", 1.2),
     ],
 }
+# New obligations announced by an authority ("мигранты обязаны ежедневно ...", "must install").
+# They report a rule in operation: a pilot when the item also speaks of an experiment / limited
+# rollout (PILOT_CONTEXT or any pilot cue), otherwise in_force. Counted at most OBLIGATION_MAX times.
+_OBLIGATION = [
+    (r"(обязаны|обязан|обязана|должны|должен|должна|обязуют|обяжут|обязывают|обязал\w*|необходимо|надлежит|подлежит|подлежат)\b", 0.7),
+    (r"(must|are required to|is required to|will be required to|required to|have to|has to|will have to|are obliged to|obliged to|obligated to)\b", 0.7),
+    (r"(ежедневно|каждый день|daily|every day)\b", 0.3),
+    (r"(керек|милдеттүү|милдеттендир\w*|тийиш)\b", 0.4),
+]
+_PILOT_CONTEXT = [
+    r"(ещё|еще|пока) не (функционир|работа|действ|введ|запущ)\w*", r"переходн\w+ период\w*",
+    r"not yet (available|operating|working|in place|launched)", r"transition(al)? period",
+    r"до 1 сентября 2029", r"until (\d{1,2} \w+ )?20[3-9]\d|до (\d{1,2} \w+ )?20[3-9]\d",
+]
+OBLIGATION_MAX = 3
+# ... and only when an authority is named (an obligation in a how-to guide or a sports report is not news of a rule).
+_AUTHORITY = [
+    r"МВД\b", r"ГУВМ\b", r"ФМС\b", r"ФСБ\b", r"МИД\b", r"мэри\w+", r"мэр\w*", r"правительств\w+", r"власт\w+",
+    r"министерств\w+", r"ведомств\w+", r"Госдум\w+", r"губернатор\w*", r"президент\w*", r"Собянин\w*", r"Путин\w*",
+    r"закон\w*", r"постановлени\w+", r"указ\w*", r"приказ\w*", r"полици\w+",
+    r"ministry", r"ministries", r"government", r"authorities", r"police", r"mayor\w*", r"governor\w*", r"president\w*",
+    r"law\b", r"decree\w*", r"order\b", r"Duma\b", r"Interior Ministry",
+    r"ИИМ\b", r"ТИМ\b", r"өкмөт\w*", r"мыйзам\w*", r"бийлик\w*",
+]
+_AUTH_RX = re.compile(r"(?<!\w)(?:" + "|".join(_AUTHORITY) + ")", F)
+_OBL_RX = [(re.compile(r"(?<!\w)(?:" + p + ")", F), w) for p, w in _OBLIGATION]
+_PCTX_RX = [re.compile(r"(?<!\w)(?:" + p + ")", F) for p in _PILOT_CONTEXT]
+
 _CUE_RX = {st: [(re.compile(r"(?<!\w)(?:" + p + ")", F), w) for p, w in cues] for st, cues in _CUES.items()}
 
 TITLE_WEIGHT = 3.0
@@ -282,6 +335,20 @@ def stage_scores(text: str, title: str = "") -> tuple[dict[str, float], list[dic
                     scores[st] += w * pos_w
                     ev.append({"text": m.group(0), "start": m.start(), "end": m.end(), "stage": st,
                                "field": fld, "weight": round(w * pos_w, 2)})
+    # obligations: pilot in a pilot/limited-rollout context, else in force
+    pilot_ctx = scores["pilot"] > 0 or any(rx.search(s) for rx in _PCTX_RX for s in (title or "", text or ""))
+    target = "pilot" if pilot_ctx else "in_force"
+    n = 0 if _AUTH_RX.search(title or "") or _AUTH_RX.search(text or "") else OBLIGATION_MAX
+    for fld, s in (("title", title or ""), ("text", text or "")):
+        for rx, w in _OBL_RX:
+            for m in rx.finditer(s):
+                if n >= OBLIGATION_MAX:
+                    break
+                n += 1
+                pos_w = TITLE_WEIGHT if fld == "title" else (LEAD_WEIGHT if m.start() < LEAD_CHARS else 1.0)
+                scores[target] += w * pos_w
+                ev.append({"text": m.group(0), "start": m.start(), "end": m.end(), "stage": target,
+                           "field": fld, "weight": round(w * pos_w, 2)})
     return scores, ev
 
 

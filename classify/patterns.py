@@ -171,3 +171,66 @@ def sentence_of(spans: Sequence[Span], offset: int) -> int:
         else:
             hi = mid - 1
     return best
+
+
+# -- setting of an item: whose foreigners, which country ------------------------------------
+# The false alarms of a term-only classifier are items with the right words in the wrong setting:
+# US/EU deportations, Kyrgyzstan registering its own foreigners, OMS reforms for Russian citizens,
+# regional acts on hospital staff. These groups are counted per item (title + text) and turned
+# into setting features (scoring.setting_vector) that every topic's head sees.
+HOST_GROUPS: dict[str, tuple[str, ...]] = {
+    # who: migrants / foreigners / EAEU workers
+    "migrant": (r"мигрант\w*", r"иностран\w+", r"трудящ\w+", r"приезж\w+", r"гастарбайтер\w*",
+                r"migrant\w*", r"foreign(er|ers|national|nationals|citizen|citizens| workers?)\b", r"expat\w*",
+                r"non-?citizens?", r"immigrant\w*", r"чет элдик\w*", r"мигрантт\w*", r"муҳоҷир\w*", r"migrantlar\w*",
+                r"(citizens|nationals|natives) of (Kyrgyzstan|Uzbekistan|Tajikistan|Kazakhstan|Central Asia\w*)",
+                r"(Kyrgyz|Uzbek|Tajik|Kazakh\w*|Belarus\w*|Armenian|Moldovan) (citizens|nationals|workers)",
+                r"Kyrgyzstanis?", r"кыргызстанц\w*", r"казахстанц\w*", r"узбекистанц\w*", r"таджикистанц\w*",
+                r"граждан\w* (Кыргызстан|Киргиз|Узбекистан|Таджикистан|Казахстан|Беларус|Армени|Молдав|ближнего зарубежья|СНГ|Центральн)\w*",
+                r"compatriots", r"соотечественник\w*", r"мекендеш\w*", r"нелегал\w*", r"illegal (migrants|immigrants|aliens|workers)",
+                r"visa-free", r"безвиз\w*", r"labou?r (migration|mobility)", r"трудов\w+ миграц\w*", r"эмгек мигра\w*"),
+    # where: Russia as host
+    "russia": (r"Росси\w*", r"РФ\b", r"Russia\w*", r"Москв\w*", r"Moscow", r"Подмосков\w*", r"Орусия\w*",
+               r"Госдум\w*", r"State Duma", r"Kremlin", r"Кремл\w*", r"МВД\b", r"ГУВМ\b", r"Санкт-Петербург\w*",
+               r"St\.? Petersburg", r"Россия\w*", r"Rossiya\w*"),
+    "eaeu": (r"ЕАЭС", r"EA?EU\b", r"EEU\b", r"ЕАЭБ\w*", r"Евразийск\w+ экономическ\w+", r"Eurasian Economic"),
+    # origin: Kyrgyzstan and its neighbours as sending countries
+    "origin": (r"Кыргыз\w*", r"Киргиз\w*", r"Kyrgyz\w*", r"кыргызстан\w*", r"Узбек\w*", r"Uzbek\w*", r"Таджик\w*",
+               r"Tajik\w*", r"Central Asia\w*", r"Средн\w+ Ази\w*", r"Центральн\w+ Ази\w*"),
+    # other host countries: the same vocabulary about the US, the EU, ...
+    "other_host": (r"США\b", r"U\.?S\.?A?\b", r"United States", r"America\w*", r"Америк\w*", r"ICE\b", r"Trump\w*",
+                   r"Трамп\w*", r"Biden", r"Байден\w*", r"EU\b", r"European Union", r"Евросоюз\w*", r"Европейск\w+ союз\w*",
+                   r"Schengen", r"Шенген\w*", r"Germany", r"German\b", r"Германи\w*", r"Britain", r"British", r"UK\b",
+                   r"Британи\w*", r"asylum", r"убежищ\w*", r"Mexic\w*", r"Kazakhstan's", r"Poland", r"Польш\w*"),
+    # Kyrgyzstan as host (its own registration of foreigners, e-gates at Manas, Russians arriving in Kyrgyzstan)
+    "kg_host": (r"(in|to|into|enter(ing)?|arriv\w+ in|visit(ing)?) Kyrgyzstan\b", r"(в|на территори\w+) (Кыргызстан|Киргизи|КР\b)\w*",
+                r"Кыргызстанга", r"Кыргызстанда", r"Кыргыз Республикасына", r"Манас\w*", r"Manas\b", r"ГРС\b", r"SRS\b",
+                r"Tunduk", r"Түндүк\w*"),
+    # own citizens: a country's measures for its own people
+    "own_citizens": (r"граждан\w* (России|РФ|Российской Федерации)", r"россиян\w*", r"Russian citizens", r"citizens of Russia",
+                     r"own citizens", r"граждан\w* Кыргызстан\w* (внутри|в) (стран|республик)\w*", r"населени\w+",
+                     r"застрахованн\w+ лиц\w*", r"медицинск\w+ работник\w*", r"руководител\w+ (государственн|медицинск)\w*",
+                     r"учреждени\w+ здравоохранени\w*"),
+    # a regional/administrative act setting (a region's government order)
+    "regional_act": (r"(Постановлени|Распоряжени|Приказ)\w* (Правительства|губернатора|Министерства|министерства)\w* \w+ (област|кра[яй]|республик|округ)\w*",
+                     r"\w+ской области от \d", r"\w+ского края от \d"),
+}
+HOST_GROUP_IDS = tuple(HOST_GROUPS)
+_HOST_RX = {g: re.compile(r"(?<!\w)(?:" + "|".join(ps) + ")", FLAGS) for g, ps in HOST_GROUPS.items()}
+# Abbreviations that must match case-sensitively (US, EU, ICE, UK, SRS) are re-checked below.
+_CASE_SENSITIVE = re.compile(r"^(U\.?S\.?A?|EU|ICE|UK|SRS|EEU|EAEU|ГРС|МВД|ГУВМ|РФ|США)$")
+
+
+def host_counts(title: str, text: str) -> dict[str, int]:
+    """Matches per setting group in title + text (title matches count double)."""
+    out = {}
+    for g, rx in _HOST_RX.items():
+        n = 0
+        for s, w in ((title or "", 2), (text or "", 1)):
+            for m in rx.finditer(s):
+                tok = m.group(0)
+                if _CASE_SENSITIVE.match(tok.upper().replace(" ", "")) and tok != tok.upper():
+                    continue
+                n += w
+        out[g] = n
+    return out

@@ -30,6 +30,13 @@ LEAD_CHARS = 400
 TERM_FEATURES = ("title_any", "title_hits", "body_hits", "distinct", "lead_hits", "sent_share",
                  "first_pos", "context")
 SIM_FEATURES = ("proto_max", "proto_doc")
+# Setting of the item (patterns.HOST_GROUPS counts): shared by all topics ...
+SETTING_GROUPS = ("migrant", "russia", "eaeu", "origin", "other_host", "kg_host", "own_citizens", "regional_act")
+SETTING_FEATURES = tuple(f"set.{g}" for g in SETTING_GROUPS) + (
+    "set.migrant_any", "set.russia_any", "set.foreign_setting", "set.own_setting")
+# ... and crossed with each topic's term evidence, so a head can learn "terms count only in the
+# migrants-in-Russia setting" (a linear head cannot form that product itself).
+CROSS_FEATURES = ("terms_x_migrant", "terms_x_nomigrant", "terms_x_foreign", "terms_x_own")
 
 
 @dataclass(frozen=True)
@@ -89,20 +96,48 @@ def doc_vector(unit_vecs: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     return v / (np.linalg.norm(v) or 1.0)
 
 
+def setting_flags(counts: Mapping[str, int]) -> tuple[float, float, float, float]:
+    """(migrants/EAEU workers named, Russia named, another host country dominates, own-citizens/regional-act setting dominates)."""
+    c = {g: int(counts.get(g, 0)) for g in SETTING_GROUPS}
+    migrant = 1.0 if c["migrant"] + c["eaeu"] > 0 else 0.0
+    russia = 1.0 if c["russia"] > 0 else 0.0
+    foreign = 1.0 if c["other_host"] + c["kg_host"] > c["russia"] else 0.0
+    own = 1.0 if c["own_citizens"] + 2 * c["regional_act"] > c["migrant"] + c["eaeu"] else 0.0
+    return migrant, russia, foreign, own
+
+
+def setting_vector(counts: Mapping[str, int]) -> list[float]:
+    return [math.log1p(int(counts.get(g, 0))) for g in SETTING_GROUPS] + list(setting_flags(counts))
+
+
+def cross_vector(term_total: int, counts: Mapping[str, int]) -> list[float]:
+    lt = math.log1p(max(term_total, 0))
+    migrant, _, foreign, own = setting_flags(counts)
+    return [lt * migrant, lt * (1.0 - migrant), lt * foreign, lt * own]
+
+
 def feature_matrix(term_vecs: Mapping[str, Sequence[float]], sims: Mapping[str, tuple[float, float]],
-                   topic_ids: Sequence[str]) -> np.ndarray:
-    """One row of shared features for an item: [terms(t) for t in topics] + [sims(t) ...]."""
+                   topic_ids: Sequence[str], setting: Mapping[str, int] | None = None,
+                   term_totals: Mapping[str, int] | None = None) -> np.ndarray:
+    """One row of shared features for an item: [terms(t) for t in topics] + [sims(t) ...]
+    + [terms(t) x setting flags ...] + setting."""
     row: list[float] = []
+    setting = setting or {}
     for t in topic_ids:
         row.extend(term_vecs[t])
     for t in topic_ids:
         row.extend(sims[t])
+    for t in topic_ids:
+        row.extend(cross_vector((term_totals or {}).get(t, 0), setting))
+    row.extend(setting_vector(setting))
     return np.asarray(row, dtype=np.float32)
 
 
 def feature_names(topic_ids: Sequence[str]) -> list[str]:
     return ([f"{t}.{f}" for t in topic_ids for f in TERM_FEATURES]
-            + [f"{t}.{f}" for t in topic_ids for f in SIM_FEATURES])
+            + [f"{t}.{f}" for t in topic_ids for f in SIM_FEATURES]
+            + [f"{t}.{f}" for t in topic_ids for f in CROSS_FEATURES]
+            + list(SETTING_FEATURES))
 
 
 # -- logistic head -----------------------------------------------------------------------
@@ -125,11 +160,26 @@ def fit_logreg(X: np.ndarray, y: np.ndarray, l2: float = 1.0, sample_weight: np.
     for _ in range(iters):
         p = sigmoid(Xb @ w)
         g = Xb.T @ (sw * (p - y)) + reg * w
-        h = (Xb * (sw * p * (1 - p))[:, None]).T @ Xb + np.diag(reg)
-        try:
-            step = np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(h, g, rcond=None)[0]
+        s = sw * p * (1 - p)
+        if n < d + 1:
+            # fewer items than columns: solve the Newton system in item space (Woodbury),
+            # (D + Xb' S Xb)^-1 g = D^-1 g - D^-1 Xb' S^1/2 (I + S^1/2 Xb D^-1 Xb' S^1/2)^-1 S^1/2 Xb D^-1 g
+            dinv = 1.0 / reg
+            rs = np.sqrt(s)
+            A = rs[:, None] * Xb                       # S^1/2 Xb
+            dg = dinv * g
+            M = np.eye(n) + (A * dinv) @ A.T
+            try:
+                step = dg - dinv * (A.T @ np.linalg.solve(M, A @ dg))
+            except np.linalg.LinAlgError:
+                h = (Xb * s[:, None]).T @ Xb + np.diag(reg)
+                step = np.linalg.lstsq(h, g, rcond=None)[0]
+        else:
+            h = (Xb * s[:, None]).T @ Xb + np.diag(reg)
+            try:
+                step = np.linalg.solve(h, g)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(h, g, rcond=None)[0]
         w -= step
         if np.abs(step).max() < 1e-7:
             break

@@ -82,3 +82,28 @@ def test_kyrgyz_item(clf):
 
 def test_version():
     assert isinstance(CLASSIFIER_VERSION, str) and CLASSIFIER_VERSION
+
+
+def test_setting_without_migrants_gets_no_topic(clf):
+    """Right terms, wrong setting: a regional act on hospital managers' bonuses and an OMS change for
+    Russian citizens are not `chi`; US deportations are not `entry_ban`."""
+    items = [
+        {"title": "Постановление Правительства Амурской области от 14.01.2026 № 11 \"Об утверждении порядка "
+                  "поощрения руководителям государственных учреждений здравоохранения Амурской области\"",
+         "text": "В соответствии с постановлением Правительства Российской Федерации Правительство Амурской области "
+                 "постановляет: утвердить порядок выплаты поощрения руководителям государственных учреждений "
+                 "здравоохранения Амурской области за достижение показателей медицинской помощи, оказываемой в "
+                 "рамках программы обязательного медицинского страхования."},
+        {"title": "ICE deportations surge under the Trump administration",
+         "text": "US Immigration and Customs Enforcement deported record numbers of immigrants this year as the "
+                 "Trump administration expanded expedited removal and entry bans at the southern border."},
+    ]
+    items.append({"title": "Deportations of migrants surge in Russia",
+                  "text": "The Russian Interior Ministry deported record numbers of migrants this year as the Kremlin "
+                          "expanded expulsion and entry bans for Central Asian labour migrants."})
+    out = [check_contract(c, it) for c, it in zip(clf.classify(items), items)]
+    assert "chi" not in out[0]["topics"]
+    # the same story set in the US scores far below the Russian one (a short US item may still
+    # cross the threshold: see classify/README.md "Current numbers")
+    assert out[1]["scores"]["entry_ban"] < 0.8 < out[2]["scores"]["entry_ban"]
+    assert "entry_ban" in out[2]["topics"]

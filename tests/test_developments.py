@@ -97,3 +97,76 @@ def test_classify_error_is_recorded(tmp_store, monkeypatch):
     with tmp_store.read() as con:
         err = con.execute("SELECT article_id, stage, error FROM processing_errors").fetchall()
     assert err[0][0] == ids[3] and err[0][1] == "classify" and "synthetic failure" in err[0][2]
+
+
+def test_case_numbers_and_court_rules():
+    from datetime import timedelta
+
+    from classify.developments import best_match, case_numbers, decide
+    assert case_numbers("Р-7/25 Центр судебного представительства ... о разъяснении") == {"P-7/25"}
+    assert case_numbers("the case P-7/25 before the Grand Chamber") == {"P-7/25"}
+    assert case_numbers("по делу № А40-12345/2025") == {"A40-12345/2025"}
+    court = ["chi", "eaeu_court"]
+    # a shared case number joins even with a low similarity and weeks apart
+    assert decide(0.30, court, court, {"P-7/25"}, {"P-7/25"}, 0.55, 36, 30) == (True, 0.55)
+    # two different proceedings never join
+    assert decide(0.90, court, court, {"P-7/25"}, {"P-3/24"}, 0.55, 1, 30)[0] is False
+    # same court, same topics: a little less similarity and a longer window suffice
+    assert decide(0.50, court, court, set(), set(), 0.55, 36, 30)[0] is True
+    assert decide(0.40, court, court, set(), set(), 0.55, 1, 30)[0] is False
+    # other topics keep the plain threshold and window
+    assert decide(0.50, ["work_permit"], ["work_permit"], set(), set(), 0.55, 1, 30)[0] is False
+    assert decide(0.70, ["work_permit"], ["work_permit"], set(), set(), 0.55, 36, 30)[0] is False
+    assert decide(0.90, ["chi"], ["work_permit"], set(), set(), 0.55, 0, 30)[0] is False
+    v = np.ones(4, dtype=np.float32) / 2.0
+    t0 = datetime(2026, 1, 26, tzinfo=timezone.utc)
+    cand = {"id": "dev-a", "centroid": v, "anchors": {"EAEU"}, "topics": court, "cases": set(), "last": t0}
+    did, _ = best_match(v, {"EAEU"}, court, [cand], 0.55, {"P-7/25"}, t0 + timedelta(days=36), 30)
+    assert did == "dev-a"
+    did, _ = best_match(v, {"EAEU"}, court, [cand], 0.55, set(), t0 + timedelta(days=200), 30)
+    assert did is None
+
+
+def test_court_reports_join_across_languages(tmp_store):
+    """The EN filing report, the RU advisory-opinion report five weeks later and the court's case card
+    (which alone names Р-7/25) form one development."""
+    from classify.developments import update_developments
+    arts = [
+        ("https://en.example/sues", "en", "Kyrgyzstan sues Russia in EAEU court over migrant agreement",
+         "Kyrgyzstan has filed a request with the Court of the Eurasian Economic Union over Russia's refusal to "
+         "issue compulsory health insurance policies to family members of Kyrgyz labor migrants.",
+         datetime(2026, 1, 26, tzinfo=timezone.utc)),
+        ("https://ru.example/opinion", "ru", "Суд ЕАЭС: Семьи мигрантов не должны автоматически получать полисы ОМС в РФ",
+         "Большая коллегия суда Евразийского экономического союза (ЕАЭС) разъяснила, что государства объединения, "
+         "включая Россию, не обязаны автоматически оформлять полисы обязательного медицинского страхования (ОМС) "
+         "членам семей трудовых мигрантов.", datetime(2026, 3, 3, 10, tzinfo=timezone.utc)),
+        ("https://court.example/r-7-25", "ru", "Р-7/25 Центр судебного представительства при Министерстве юстиции "
+         "Кыргызской Республики о разъяснении",
+         "Тип дела: О разъяснении. Предмет спора: о разъяснении положений статьи 98 Договора о Евразийском "
+         "экономическом союзе (доступ членов семей трудящихся к обязательному медицинскому страхованию). "
+         "Стадия: вынесено консультативное заключение Большой коллегии Суда.",
+         datetime(2026, 3, 3, 12, tzinfo=timezone.utc)),
+    ]
+    ids = []
+    with tmp_store.write() as con:
+        for url, lang, title, body, pub in arts:
+            ids.append(upsert_article(con, ArticleRecord(url, "test", title, body, lang=lang, published_at=pub)).article_id)
+    cfg = _cfg()
+    classify_pending(tmp_store, cfg)
+    with tmp_store.read() as con:
+        tags = {a: sorted(t) for a, t in con.execute(
+            "SELECT article_id, list(topic) FROM tags GROUP BY 1").fetchall()}
+        stages = dict(con.execute("SELECT article_id, stage FROM change_signals").fetchall())
+    assert all({"chi", "eaeu_court"} <= set(tags[i]) for i in ids), tags
+    assert stages[ids[1]] == "court"
+    update_developments(tmp_store, cfg, ids)
+    with tmp_store.read() as con:
+        mem = dict(con.execute("SELECT article_id, development_id FROM development_members").fetchall())
+    assert mem[ids[0]] == mem[ids[1]] == mem[ids[2]]
+
+
+def test_one_sided_case_number_relaxes_court_threshold():
+    from classify.developments import decide
+    court = ["chi", "eaeu_court"]
+    assert decide(0.44, court, court, {"P-7/25"}, set(), 0.55, 0, 30)[0] is True
+    assert decide(0.44, court, court, set(), set(), 0.55, 0, 30)[0] is False

@@ -67,3 +67,44 @@ def test_seeds():
     t = (SEEDS / "guide_for_migrants_from_kyrgyzstan.txt").read_text(encoding="utf-8")
     sig = detect(t, published="2025-09-15")
     assert "2025-01-01" in sig.effective_dates
+
+
+def test_court_advisory_opinions_and_clarifications():
+    # an EAEU Court advisory opinion reported without "вынес": the court "разъяснила" / the title names the court
+    sig = detect("Большая коллегия суда Евразийского экономического союза (ЕАЭС) разъяснила, что государства "
+                 "объединения не обязаны автоматически оформлять полисы ОМС членам семей мигрантов.",
+                 title="Суд ЕАЭС: Семьи мигрантов не должны автоматически получать полисы ОМС в РФ")
+    assert sig.is_change and sig.stage == "court"
+    assert detect("Суд ЕАЭС пришел к выводу, что договор не предусматривает автоматического страхования.").stage == "court"
+    assert detect("The EAEU Court clarified that member states need not issue policies.").stage == "court"
+    assert detect("The Grand Chamber delivered an advisory opinion on Article 98.").stage == "court"
+    assert detect("Why Kyrgyzstan took Russia to EAEU court over migrant rights",
+                  title="Why Kyrgyzstan took Russia to EAEU court").stage == "court"
+
+
+def test_obligations_pilot_or_in_force():
+    # a new obligation announced by an authority in a limited-rollout context -> pilot
+    t = ("Трудовые мигранты, прибывшие в Москву, обязаны ежедневно заходить в приложение, заявил начальник "
+         "управления МВД. Если иностранец приезжает в регион, где приложение еще не функционирует, он подлежит "
+         "миграционному учету по адресу пребывания.")
+    sig = detect(t, title="МВД России: Мигранты в Москве должны каждый день заходить в приложение")
+    assert sig.is_change and sig.stage == "pilot"
+    # same kind of obligation without any pilot context -> in force
+    sig = detect("Иностранцы обязаны уведомлять МВД о смене адреса в течение семи дней, сообщили в ведомстве.",
+                 title="МВД: иностранцы должны сообщать о смене адреса")
+    assert sig.stage == "in_force"
+    assert detect("Under the new decree, foreign workers are required to register within 7 days, the ministry said.",
+                  title="Foreign workers must register within a week").stage == "in_force"
+    # an obligation with no authority (a how-to, a sports report) is not a change
+    assert detect("Каждый игрок должен быть готов к матчу.", title="Тренер: команда должна побеждать").stage is None
+
+
+def test_more_stage_cues():
+    assert detect("Госдума приняла закон о реестре контролируемых лиц.").stage == "adopted"
+    assert detect("Путин подписал закон об изгнании мигрантов.").stage == "signed"
+    assert detect("Законопроект внесен в Госдуму депутатами.").stage == "proposed"
+    assert detect("Закон вступает в силу 5 февраля.").stage == "in_force"
+    assert detect("Президент России ужесточил условия получения мигрантами полиса ОМС.").stage == "signed"
+    assert detect("The moratorium on expulsions will lose effect on September 30.").stage == "repealed"
+    assert detect("Мораторий отменен, норма утратила силу.").stage == "repealed"
+    assert detect("Russia lifted the entry ban on 47,000 Kyrgyz citizens.").stage == "in_force"

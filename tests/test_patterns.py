@@ -64,3 +64,22 @@ def test_sentence_splitter_offsets():
                    "Новая строка.", "Mr. Smith said so."]
     for s in spans:
         assert text[s.start:s.end] == s.of(text)
+
+
+def test_host_setting_counts():
+    from classify.patterns import host_counts
+    from classify.scoring import setting_flags
+    us = host_counts("ICE and deportations under Trump", "The US administration expanded ICE raids and asylum limits.")
+    assert us["other_host"] >= 3 and us["russia"] == 0
+    assert setting_flags(us)[2] == 1.0                      # another host country dominates
+    ru = host_counts("Мигрантов из Кыргызстана обяжут сдавать биометрию",
+                     "Иностранные граждане при въезде в Россию пройдут дактилоскопию.")
+    assert ru["migrant"] >= 2 and ru["russia"] >= 1 and setting_flags(ru)[:3] == (1.0, 1.0, 0.0)
+    # lower-case "us"/"ice" are ordinary words, not the USA or the agency
+    assert host_counts("", "let us put ice on it")["other_host"] == 0
+    kg = host_counts("Kyrgyzstan to simplify registration of foreigners",
+                     "Foreigners arriving in Kyrgyzstan register with the SRS (Tunduk).")
+    assert kg["kg_host"] >= 2
+    act = host_counts('Постановление Правительства Амурской области от 14.01.2026 № 11',
+                      "Об утверждении порядка поощрения руководителям государственных учреждений здравоохранения")
+    assert act["migrant"] == 0 and setting_flags(act)[0] == 0.0 and setting_flags(act)[3] == 1.0
