@@ -195,7 +195,9 @@ def rule_text(rule: dict) -> str:
 
 # -- dates ------------------------------------------------------------------------------------
 def to_local(ts: Any, tz: ZoneInfo) -> datetime | None:
-    if ts is None or (not isinstance(ts, (datetime, date)) and pd.isna(ts)):
+    # pd.NaT is an instance of datetime, so test for it before the datetime branch
+    # (a source that never succeeded has a NULL last_success_at).
+    if ts is None or ts is pd.NaT or (not isinstance(ts, (datetime, date)) and pd.isna(ts)):
         return None
     if isinstance(ts, pd.Timestamp):
         if pd.isna(ts):
@@ -240,7 +242,8 @@ def ago(ts: Any, now: datetime | None = None) -> str:
 
 
 def as_list(v: Any) -> list:
-    if v is None:
+    # NULL lists arrive as None, NaN, pd.NA or NaT depending on the column's dtype
+    if v is None or v is pd.NA or v is pd.NaT:
         return []
     if isinstance(v, float) and pd.isna(v):
         return []

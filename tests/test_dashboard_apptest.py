@@ -295,3 +295,20 @@ def test_edit_rule_on_rules_page(rw_db):
                   [RULE_STAY]) == "new law"
     at.run()
     assert any("v2" in e.label for e in at.expander)               # history shows the new version
+
+
+def test_missing_timestamps_render_as_never():
+    """A source that never succeeded has NULL last_success_at, which pandas gives as NaT."""
+    import pandas as pd
+    from zoneinfo import ZoneInfo
+    from dashboard.render import ago, fmt_dt, to_local
+    assert to_local(pd.NaT, ZoneInfo("Asia/Bishkek")) is None
+    assert ago(pd.NaT) == "never"
+    assert fmt_dt(pd.NaT, ZoneInfo("Asia/Bishkek")) == "—"
+
+
+def test_null_lists_render_as_empty():
+    import pandas as pd
+    from dashboard.render import as_list
+    assert as_list(pd.NA) == [] and as_list(None) == [] and as_list(float("nan")) == []
+    assert as_list(pd.Series([1, 2]).to_numpy()) == [1, 2]
