@@ -168,17 +168,25 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
              "WHERE a.id NOT IN (SELECT article_id FROM development_members)")
         params: list[Any] = []
         if article_ids is not None:
-            if not article_ids:
-                return []
             q += " AND a.id IN (SELECT unnest(?::VARCHAR[]))"
             params.append(list(article_ids))
         q += " GROUP BY ALL ORDER BY 5, 1"
-        new = con.execute(q, params).fetchall()
+        new = con.execute(q, params).fetchall() if article_ids is None or article_ids else []
+        # Developments whose aggregate row is missing or stale: a run killed between the
+        # members write and the aggregates write, or members re-tagged since. Recomputed
+        # below, so a rerun repairs what a crash left half-done.
+        stale = [r[0] for r in con.execute(
+            "SELECT m.development_id FROM development_members m "
+            "LEFT JOIN developments d ON d.id = m.development_id "
+            "LEFT JOIN tags t ON t.article_id = m.article_id "
+            "GROUP BY m.development_id, d.n_articles, d.updated_at "
+            "HAVING d.n_articles IS NULL OR d.n_articles <> count(DISTINCT m.article_id) "
+            "    OR max(t.created_at) > d.updated_at ORDER BY 1").fetchall()]
         devs = con.execute("SELECT id, first_seen, last_seen, topics, centroid FROM developments").fetchall()
         members = con.execute(
             "SELECT m.development_id, a.title, coalesce(a.lead,''), a.body FROM development_members m "
             "JOIN articles a ON a.id = m.article_id").fetchall()
-    if not new:
+    if not new and not stale:
         return []
     dev_anchor: dict[str, set] = {}
     dev_cases: dict[str, set] = {}
@@ -189,8 +197,8 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
                     "centroid": np.asarray(d[4], dtype=np.float32), "anchors": dev_anchor.get(d[0], set()),
                     "cases": dev_cases.get(d[0], set()), "n": None} for d in devs if d[4] is not None}
     texts = [embed_text(r[1], (r[2] + " " + r[3]).strip()) for r in new]
-    vecs = emb.encode(texts)
-    touched: list[str] = []
+    vecs = emb.encode(texts) if texts else []
+    touched: list[str] = list(stale)
     assignments: list[tuple[str, str, float]] = []
     for (aid, title, lead, body, pub, topics, stage, dates), text, v in zip(new, texts, vecs):
         pub = _aware(pub)
@@ -213,10 +221,12 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
             touched.append(did)
 
     now = utcnow()
-    with store.write() as con:
-        for aid, did, score in assignments:
-            con.execute("INSERT INTO development_members (article_id, development_id, similarity, joined_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [aid, did, score, now])
+    if assignments:
+        with store.write() as con:
+            for aid, did, score in assignments:
+                con.execute("INSERT INTO development_members (article_id, development_id, similarity, "
+                            "joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            [aid, did, score, now])
     # Aggregates are recomputed from the members (read, compute with no connection open, write).
     agg = {}
     with store.read() as con:

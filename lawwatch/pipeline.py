@@ -70,7 +70,9 @@ def run_once(cfg: Config, store: Store, *, replay: str | Path | None = None,
 
         from classify.developments import update_developments
         t = time.perf_counter()
-        devs = update_developments(store, cfg, classified)
+        # None: every tagged article not yet in a development, not only this run's — a run
+        # killed after classifying left such articles, and the rerun classifies nothing new.
+        devs = update_developments(store, cfg, None)
         report.developments = len(devs)
         report.seconds["developments"] = time.perf_counter() - t
 
