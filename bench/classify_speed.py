@@ -162,11 +162,9 @@ def section(res: dict) -> str:
             f"{format_table(res)}\n\n{NOTE}")
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pat = re.compile(r"^" + re.escape(SECTION) + r"\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pat.sub(lambda _: text + "\n", old) if pat.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
+def write_section(text: str, path=None) -> None:
+    from bench.results_md import RESULTS, write_section as _write
+    _write(SECTION, text, path or RESULTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

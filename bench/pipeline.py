@@ -296,12 +296,9 @@ def section(rows: list[dict], notes: list[str], sizes_arg: str = "") -> str:
             + "".join(f"- {n}\n" for n in notes))
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pat = re.compile(r"^" + re.escape(SECTION) + r"\n.*?(?=^## |\Z)", re.S | re.M)
-    new = (pat.sub(lambda _: text.rstrip("\n") + "\n\n", old) if pat.search(old)
-           else old.rstrip("\n") + "\n\n" + text)
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+def write_section(text: str, path=None) -> None:
+    from bench.results_md import RESULTS, write_section as _write
+    _write(SECTION, text, path or RESULTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

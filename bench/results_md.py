@@ -1,0 +1,17 @@
+"""bench/results.md: each benchmark owns one `## ` section and replaces only that section."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results.md")
+
+
+def write_section(heading: str, text: str, path: Path = RESULTS) -> None:
+    """Replace the section that starts with `heading` (up to the next `## `), or append it.
+    `text` must start with the heading line."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pat = re.compile(r"^" + re.escape(heading) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+    new = (pat.sub(lambda _: text.rstrip("\n") + "\n\n", old) if pat.search(old)
+           else old.rstrip("\n") + "\n\n" + text)
+    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
