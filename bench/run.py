@@ -4,6 +4,8 @@ Sections (each a module with `main(argv) -> int`):
 - bench.extraction        generic extractor vs trafilatura (F1, pages/s)
 - bench.classify_speed    classify throughput with/without cached embeddings vs zero-shot
 - bench.dashboard_latency dashboard query p50/p95 on generated stores
+- bench.pipeline          full pipeline from a replayed recording vs trafilatura + zero-shot
+- bench.idle_poll         a poll cycle with nothing new vs the first crawl
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import importlib
 import sys
 import time
 
-SECTIONS = ["bench.extraction", "bench.classify_speed", "bench.dashboard_latency"]
+SECTIONS = ["bench.extraction", "bench.classify_speed", "bench.dashboard_latency",
+            "bench.pipeline", "bench.idle_poll"]
 
 
 def main(argv: list[str] | None = None) -> int:
