@@ -47,8 +47,12 @@ def overview_summary(store: Store, *, since: datetime) -> dict:
     sql = """
     SELECT
       (SELECT count(*) FROM articles WHERE first_seen_at >= $since)                       AS new_articles,
-      (SELECT count(*) FROM developments WHERE first_seen >= $since)                      AS new_developments,
-      (SELECT count(*) FROM developments WHERE last_seen >= $since AND first_seen < $since) AS updated_developments,
+      -- "new since your last visit" is about discovery, not publication: a crawl can find a
+      -- week-old article, and that is news to the analyst. Join times record discovery.
+      (SELECT count(*) FROM (SELECT development_id FROM development_members GROUP BY 1
+                             HAVING min(joined_at) >= $since))                            AS new_developments,
+      (SELECT count(*) FROM (SELECT development_id FROM development_members GROUP BY 1
+                             HAVING max(joined_at) >= $since AND min(joined_at) < $since)) AS updated_developments,
       (SELECT count(*) FROM alerts WHERE state = 'open')                                  AS open_alerts,
       (SELECT count(*) FROM alerts WHERE created_at >= $since)                            AS new_alerts,
       (SELECT count(*) FROM sources WHERE enabled)                                        AS sources_enabled,
@@ -67,10 +71,12 @@ def overview_summary(store: Store, *, since: datetime) -> dict:
 def recent_developments(store: Store, *, since: datetime, limit: int = 12) -> pd.DataFrame:
     """Developments with activity since `since`: new ones and ones that gained articles."""
     return _df(store, """
+        WITH activity AS (
+            SELECT development_id, min(joined_at) AS found, max(joined_at) AS touched
+            FROM development_members GROUP BY 1 HAVING max(joined_at) >= $1)
         SELECT d.id, d.title, d.stage, d.topics, d.effective_dates, d.first_seen, d.last_seen,
-               d.n_articles, d.first_seen >= $1 AS is_new
-        FROM developments d
-        WHERE d.last_seen >= $1
+               d.n_articles, a.found >= $1 AS is_new
+        FROM developments d JOIN activity a ON a.development_id = d.id
         ORDER BY d.last_seen DESC
         LIMIT $2""", [_utc(since), limit])
 

@@ -148,3 +148,19 @@ def test_every_dashboard_page_renders_on_the_demo_database(demo_db, page, monkey
     at.query_params["page"] = page
     at.run()
     assert not at.exception, [e.message for e in at.exception]
+
+
+def test_overview_counts_what_was_discovered_since_the_last_visit(demo_db):
+    """Demo articles were published months ago but discovered by this build: for an analyst
+    they are all new since yesterday."""
+    import datetime as dt
+    from dashboard import queries
+    db, _ = demo_db
+    store = Store(db)
+    s = queries.overview_summary(store, since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+    assert s["new_developments"] == s["total_developments"] > 0
+    assert s["updated_developments"] == 0
+    recent = queries.recent_developments(store, since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+    assert len(recent) == min(12, s["total_developments"]) and recent["is_new"].all()
+    later = queries.overview_summary(store, since=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+    assert later["new_developments"] == 0
