@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,9 +46,11 @@ def run_once(cfg: Config, store: Store, *, replay: str | Path | None = None,
     started = utcnow()
     run_id = stable_id("run", started.isoformat(), mode)
     report = RunReport(run_id=run_id, mode=mode)
+    owner = {"pid": os.getpid(), "host": socket.gethostname()}
     with store.write() as con:
-        con.execute("INSERT INTO runs (id, started_at, mode, status) VALUES (?, ?, ?, 'running')",
-                    [run_id, started, mode])
+        _mark_interrupted(con)
+        con.execute("INSERT INTO runs (id, started_at, mode, status, stats) "
+                    "VALUES (?, ?, ?, 'running', ?)", [run_id, started, mode, json.dumps(owner)])
     try:
         t = time.perf_counter()
         sync_rules(store, cfg)
@@ -93,6 +97,30 @@ def run_once(cfg: Config, store: Store, *, replay: str | Path | None = None,
         raise
     _finish(store, run_id, report)
     return report
+
+
+def _mark_interrupted(con) -> None:
+    """Runs still 'running' whose process is gone (killed, machine restarted) become
+    'interrupted', so the dashboard does not show them as in progress forever. A run of a live
+    process on this host, or of another host, is left alone."""
+    host = socket.gethostname()
+    for run_id, stats in con.execute("SELECT id, stats FROM runs WHERE status = 'running'").fetchall():
+        try:
+            owner = json.loads(stats) if stats else {}
+        except ValueError:
+            owner = {}
+        pid = owner.get("pid")
+        if owner.get("host") != host or not isinstance(pid, int):
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # still alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, owned by someone else
+        con.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ?",
+                    [utcnow(), run_id])
 
 
 def _finish(store: Store, run_id: str, report: RunReport, error: str | None = None) -> None:

@@ -372,6 +372,8 @@ def test_kill_then_rerun_equals_uninterrupted_run(spec, baseline, results):
     got = r["snapshot"]
     problems = diff(got, want)
     after = r["after_kill"]
+    # the killed run's row is marked interrupted by the rerun, not left "running" forever
+    assert r.get("runs_left_running", 0) == 0, r.get("runs_left_running")
     if spec[0] == "hook":
         assert not problems, problems
         return
