@@ -24,7 +24,7 @@ import json
 import os
 import smtplib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, ClassVar

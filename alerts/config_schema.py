@@ -1,7 +1,7 @@
 """Config schema for alerts, delivery channels and the API (settings.toml)."""
 from typing import Any
 
-from lawwatch.schema import (REQUIRED, Field, ListOf, Table, http_url, non_negative, positive,
+from lawwatch.schema import (REQUIRED, Field, ListOf, Table, http_url, positive,
                              unit_interval, validate)
 
 _KINDS = ("rule_review", "source_silent", "needs_human")

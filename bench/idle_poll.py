@@ -18,7 +18,6 @@ import hashlib
 import multiprocessing as mp
 import os
 import platform
-import re
 import sys
 import tempfile
 import time

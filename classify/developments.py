@@ -22,8 +22,7 @@ are in different languages, so the cross-lingual cosine is lower).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timezone
 from typing import Any, Iterable, Sequence
 
 import numpy as np

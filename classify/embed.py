@@ -17,7 +17,7 @@ import hashlib
 import re
 import threading
 from importlib import metadata
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 

@@ -11,7 +11,7 @@ article); the crawl records it against the source, which feeds source health.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, ClassVar, Protocol
 
 from store.records import ArticleRecord

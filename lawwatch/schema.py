@@ -6,7 +6,7 @@ its job kinds: unknown keys are listed beside the supported ones).
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 REQUIRED = object()

@@ -203,3 +203,17 @@ class ItemErrors:
     def finish(self) -> None:
         if self.ok == 0 and self.drift is not None:
             raise self.drift
+
+    async def page(self, url: str, parse) -> Any:
+        """Fetch one item page and `parse(text, final_url, crawl_date)` it. None when the page
+        is unchanged (304) or failed; a failure is recorded here (warned, drift kept)."""
+        try:
+            page = await self.ctx.get(url)
+            if page.not_modified:
+                return None
+            return parse(page.text, page.url, page.fetched_at.date())
+        except FetchFailed as e:
+            self.fetch_failed(e)
+        except SelectorDrift as e:
+            self.drifted(e)
+        return None

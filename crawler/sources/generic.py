@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from typing import AsyncIterator
 
-from crawler.base import BaseAdapter, FetchFailed, SelectorDrift
+from crawler.base import BaseAdapter, SelectorDrift
 from crawler.sources._common import (ItemErrors, abs_url, entry_times, host_of, html_tree,
                                      normalize_url, parse_feed, parse_iso)
 from store.records import ArticleRecord
@@ -94,18 +94,6 @@ class Adapter(BaseAdapter):
             return links
         return [self.parse_page(text, url, crawl_date)]
 
-    async def _read(self, ctx, url, errors):
-        try:
-            page = await ctx.get(url)
-            if page.not_modified:
-                return None
-            return self.parse_page(page.text, page.url, page.fetched_at.date())
-        except FetchFailed as e:
-            errors.fetch_failed(e)
-        except SelectorDrift as e:
-            errors.drifted(e)
-        return None
-
     async def collect(self, ctx) -> AsyncIterator[ArticleRecord]:
         errors = ItemErrors(ctx)
         for listing in self.source.get("pages", []):
@@ -119,7 +107,7 @@ class Adapter(BaseAdapter):
             for url in links[: self.max_items]:
                 if ctx.known(url):
                     continue
-                rec = await self._read(ctx, url, errors)
+                rec = await errors.page(url, self.parse_page)
                 if rec is not None:
                     errors.ok += 1
                     yield rec
@@ -136,7 +124,7 @@ class Adapter(BaseAdapter):
                 _, upd = entry_times(entry)
                 if ctx.known(url) and upd is None:
                     continue
-                rec = await self._read(ctx, url, errors)
+                rec = await errors.page(url, self.parse_page)
                 if rec is not None:
                     errors.ok += 1
                     yield rec

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from typing import AsyncIterator, ClassVar
 
-from crawler.base import BaseAdapter, FetchFailed, ParserVersion, SelectorDrift, pick_version
+from crawler.base import BaseAdapter, ParserVersion, SelectorDrift, pick_version
 from crawler.sources._common import (ItemErrors, drop, entry_times, html_fragment_paragraphs,
                                      html_tree, node_text, normalize_url, paragraphs, parse_feed,
                                      parse_iso, require)
@@ -148,21 +148,17 @@ class Adapter(BaseAdapter):
                 # Already stored and the feed states no update: nothing new to read.
                 if ctx.known(url) and upd is None:
                     continue
-                try:
-                    if not self.source.get("fetch_articles", True):
+                if not self.source.get("fetch_articles", True):
+                    try:
                         rec = self._from_feed_entry(entry, feed_url)
-                    else:
-                        art = await ctx.get(url)
-                        if art.not_modified:
-                            continue
-                        rec = self.parse_page(art.text, art.url, art.fetched_at.date())
-                        rec.updated_at = rec.updated_at or upd
-                except FetchFailed as e:
-                    errors.fetch_failed(e)
-                    continue
-                except SelectorDrift as e:
-                    errors.drifted(e)
-                    continue
+                    except SelectorDrift as e:
+                        errors.drifted(e)
+                        continue
+                else:
+                    rec = await errors.page(url, self.parse_page)
+                    if rec is None:
+                        continue
+                    rec.updated_at = rec.updated_at or upd
                 errors.ok += 1
                 yield rec
         errors.finish()

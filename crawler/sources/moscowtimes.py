@@ -19,7 +19,7 @@ import json
 import re
 from typing import AsyncIterator, ClassVar
 
-from crawler.base import BaseAdapter, FetchFailed, ParserVersion, SelectorDrift, pick_version
+from crawler.base import BaseAdapter, ParserVersion, SelectorDrift, pick_version
 from crawler.sources._common import (ItemErrors, abs_url, drop, entry_times,
                                      html_fragment_paragraphs, html_tree, node_text,
                                      normalize_url, paragraphs, parse_feed, parse_iso, require)
@@ -232,26 +232,21 @@ class Adapter(BaseAdapter):
         return self.source.get("options", {}).get(key, default)
 
     async def _article(self, ctx, url: str, errors: ItemErrors, feed_entry=None, feed_url=None):
-        try:
-            if not self.source.get("fetch_articles", True) and feed_entry is not None:
+        if not self.source.get("fetch_articles", True) and feed_entry is not None:
+            try:
                 return self._from_feed_entry(feed_entry, feed_url)
-            page = await ctx.get(url)
-            if page.not_modified:
+            except SelectorDrift as e:
+                errors.drifted(e)
                 return None
-            rec = self.parse_page(page.text, page.url, page.fetched_at.date())
-            if feed_entry is not None:
-                pub, _ = entry_times(feed_entry)
-                # The byline shows the *updated* time when an update came >10 min after
-                # publication; the feed's pubDate is the publication time.
-                if pub is not None and rec.published_at - pub > dt.timedelta(minutes=10):
-                    rec.updated_at = max(rec.updated_at or rec.published_at, rec.published_at)
-                    rec.published_at = pub
-            return rec
-        except FetchFailed as e:
-            errors.fetch_failed(e)
-        except SelectorDrift as e:
-            errors.drifted(e)
-        return None
+        rec = await errors.page(url, self.parse_page)
+        if rec is not None and feed_entry is not None:
+            pub, _ = entry_times(feed_entry)
+            # The byline shows the *updated* time when an update came >10 min after
+            # publication; the feed's pubDate is the publication time.
+            if pub is not None and rec.published_at - pub > dt.timedelta(minutes=10):
+                rec.updated_at = max(rec.updated_at or rec.published_at, rec.published_at)
+                rec.published_at = pub
+        return rec
 
     async def collect(self, ctx) -> AsyncIterator[ArticleRecord]:
         limit = int(self._opt("max_items", 100))

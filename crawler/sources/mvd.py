@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import AsyncIterator, ClassVar
 
-from crawler.base import BaseAdapter, FetchFailed, ParserVersion, SelectorDrift, pick_version
+from crawler.base import BaseAdapter, ParserVersion, SelectorDrift, pick_version
 from crawler.sources._common import ItemErrors, abs_url, html_tree, normalize_url
 from crawler.sources.generic import extract_record
 from store.records import ArticleRecord
@@ -75,16 +75,8 @@ class Adapter(BaseAdapter):
             for url in self.parse_listing(page.text, listing, page.fetched_at.date())[:limit]:
                 if ctx.known(url):
                     continue
-                try:
-                    item = await ctx.get(url)
-                    if item.not_modified:
-                        continue
-                    rec = self.parse_page(item.text, url, item.fetched_at.date())
-                except FetchFailed as e:
-                    errors.fetch_failed(e)
-                    continue
-                except SelectorDrift as e:
-                    errors.drifted(e)
+                rec = await errors.page(url, self.parse_page)
+                if rec is None:
                     continue
                 errors.ok += 1
                 yield rec
