@@ -237,12 +237,8 @@ def test_cli_rules_check_and_list(env, capsys):
 
 
 def test_real_multilingual_embedder_ranks_the_right_rule(env):
-    """Integration with classify.embed ("use" backend, embeddings cache); skipped without it."""
-    try:
-        from classify.embed import get_embedder
-        get_embedder("use")
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"multilingual embedder unavailable: {exc}")
+    """Integration with classify.embed ("use" backend, embeddings cache). The model ships in a
+    runtime dependency, so its absence is a failure, not a skip."""
     store, cfg = env
     add_biometrics_development(store)
     process(store, cfg)
