@@ -78,8 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("--host", default="localhost")
 
     ev = sub.add_parser("eval-topics", help="per-topic precision/recall/F1 on labelled data")
-    ev.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the evaluator "
-                                                          "(--data PATH, --folds K, --json)")
+    ev.add_argument("--data", help="labelled JSON lines (default classify/data/dev.jsonl: k-fold "
+                                   "CV; any other file: the shipped head applied as is)")
+    ev.add_argument("--folds", type=int, default=5, help="folds for cross-validation (default 5)")
+    ev.add_argument("--backend", default="use", help="embedding backend (default use)")
+    ev.add_argument("--json", action="store_true", help="print JSON")
 
     ru = sub.add_parser("rules", help="the rules registry")
     rsub = ru.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
@@ -156,7 +159,10 @@ def _dispatch(args) -> int:
         return _cmd_classify(args, cfg)
     if cmd == "eval-topics":
         from classify.evaluate import main as eval_main
-        return int(eval_main(args.rest) or 0)
+        argv = ["--folds", str(args.folds), "--backend", args.backend]
+        argv += ["--data", args.data] if args.data else []
+        argv += ["--json"] if args.json else []
+        return int(eval_main(argv) or 0)
     if cmd == "demo":
         # The recording's own overlay disables sources it holds no material for, so the demo
         # shows real health instead of "not in recording" errors. --config wins when given.

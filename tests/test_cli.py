@@ -107,3 +107,24 @@ def test_extract_contract():
 def test_extract_missing_file_exits_2(tmp_path):
     r = lawwatch("extract", str(tmp_path / "nope.html"))
     assert r.returncode == 2 and "nope.html" in r.stderr
+
+
+def test_eval_topics_options_reach_the_evaluator(tmp_path):
+    """`lawwatch eval-topics --data FILE --json` evaluates FILE with the shipped head (a file
+    other than the training data is a held-out set), and a missing file exits 2 naming it."""
+    rows = [{"id": "t1", "url": "u:1", "lang": "en", "title": "Russia changes patent fees",
+             "text": "From 1 January 2026 the monthly patent fee for foreign workers in Moscow "
+                     "rises, the Interior Ministry said.", "topics": ["work_permit"],
+             "change": {"is_change": True, "stage": "adopted", "effective_dates": ["2026-01-01"]}},
+            {"id": "t2", "url": "u:2", "lang": "en", "title": "Football",
+             "text": "The national football team of Kyrgyzstan won 2-1 in Bishkek.", "topics": [],
+             "change": {"is_change": False, "stage": None, "effective_dates": []}}]
+    data = tmp_path / "held.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    r = lawwatch("eval-topics", "--data", str(data), "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["n"] == 2 and res["mode"].startswith("held-out") and res["data"] == str(data)
+    assert set(res["topics"]) == TOPICS
+    missing = lawwatch("eval-topics", "--data", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2 and "nope.jsonl" in missing.stderr
