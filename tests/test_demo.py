@@ -105,19 +105,30 @@ def test_demo_refuses_to_overwrite_a_real_database(demo_db, tmp_path):
     assert r.returncode == 2 and "refusing" in r.stderr
 
 
-def test_fingerprinting_reports_before_the_last_review_raise_nothing(demo_db):
-    """The recording's only fingerprinting/biometrics report (24.kg, January 2025) predates the
-    fingerprinting rules' last review (2025-09-15): it is tagged and grouped, but no review is
-    raised on a rule already checked after it."""
+def test_fingerprinting_rule_gets_its_review_from_the_report_after_its_last_review(demo_db):
+    """The fingerprinting rules were last reviewed on 2025-09-15. 24.kg's January 2025 report
+    predates that review and raises nothing; its 1 December 2025 report on the border biometrics
+    experiment (fingerprints and photos of foreigners) raises a review of the 30-day
+    fingerprinting rule, with the report's evidence and link."""
     db, _ = demo_db
     with Store(db).read() as con:
-        devs = con.execute("""SELECT id, last_seen FROM developments
-                              WHERE list_contains(topics, 'biometrics')""").fetchall()
-        bio_alerts = con.execute("""SELECT count(*) FROM alerts
-                                    WHERE rule_id LIKE 'biometrics-%'""").fetchone()[0]
-    assert devs, "the biometrics report was not tagged/grouped"
-    assert all(str(last_seen)[:10] < "2025-09-15" for _, last_seen in devs)
-    assert bio_alerts == 0
+        devs = dict(con.execute("""SELECT id, last_seen FROM developments
+                                   WHERE list_contains(topics, 'biometrics')""").fetchall())
+        rows = con.execute("""SELECT a.development_id, a.details FROM alerts a
+                              WHERE a.kind = 'rule_review'
+                                AND a.rule_id = 'biometrics-workers-30-days'""").fetchall()
+    assert devs, "no biometrics development"
+    assert rows, "the fingerprinting rule got no review"
+    for dev_id, details in rows:
+        assert str(devs[dev_id])[:10] >= "2025-09-15", (dev_id, devs[dev_id])
+        d = json.loads(details) if isinstance(details, str) else details
+        assert d.get("evidence") and d.get("links"), d
+        assert any("353057" in (link["url"] or "") for link in d["links"]), d["links"]
+    before_review = [i for i, seen in devs.items() if str(seen)[:10] < "2025-09-15"]
+    with Store(db).read() as con:
+        early = con.execute("SELECT count(*) FROM alerts WHERE development_id IN (SELECT unnest(?))",
+                            [before_review]).fetchone()[0] if before_review else 0
+    assert early == 0
 
 
 def test_eaeu_court_reports_form_one_development_across_languages(demo_db):
