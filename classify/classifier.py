@@ -26,7 +26,7 @@ from classify.embed import Embedder, backend_name, chunk_spans, clean_for_embedd
 from classify.patterns import (CompiledTopic, Match, compile_topics, host_counts, sentence_of,
                                split_sentences)
 from classify.scoring import (Head, design, doc_vector, evidence_score, feature_matrix,
-                              prototype_sims, term_stats, term_vector)
+                              final_scores, prototype_sims, setting_gate, term_stats, term_vector)
 
 MODEL_DIR = Path(__file__).with_name("model")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ MAX_EVIDENCE = 3
 DEFAULT_MAX_CHUNKS = 2
 # Version of the feature layout (scoring.feature_names + patterns.HOST_GROUPS); part of the topics
 # fingerprint so a head trained on another layout is refused.
-FEATURE_SET = "terms+sims+setting-2"
+FEATURE_SET = "terms+sims+setting-3+gate"
 
 
 class ClassifierError(RuntimeError):
@@ -80,7 +80,9 @@ def topics_fingerprint(topics: Sequence[Mapping]) -> str:
     """Hash of what the features depend on (ids, terms, exclude, prototypes)."""
     norm = [{"features": FEATURE_SET}] + [{"id": t["id"], "context": _as_list(t.get("context")), "terms": t.get("terms") if isinstance(t.get("terms"), Mapping) else {},
              "exclude": t.get("exclude") if isinstance(t.get("exclude"), (list, Mapping)) else [],
-             "prototypes": _as_list(t.get("prototypes"))} for t in topics]
+             "prototypes": _as_list(t.get("prototypes")),
+             "setting_gate": bool(t.get("setting_gate", True)),
+             "needs_foreigners": bool(t.get("needs_foreigners", False))} for t in topics]
     return hashlib.sha256(json.dumps(norm, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
@@ -92,6 +94,9 @@ class Classification:
     evidence: dict[str, list[dict]]
     change: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
+    # topic -> why it was not tagged although the head scored it over its threshold (the setting
+    # gate); not part of the CLI contract (to_json), its score there is 0
+    suppressed: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"url": self.url, "topics": list(self.topics), "scores": dict(self.scores),
@@ -111,6 +116,7 @@ class ItemFeatures:
     doc_vec: np.ndarray
     unit_spans: list[tuple[int, int]]      # embedded chunks of text (title is unit 0, not listed)
     unit_sims: dict[str, np.ndarray]       # topic -> sims of [title] + chunks to its prototypes
+    setting: dict[str, int] = field(default_factory=dict)   # patterns.host_counts
 
 
 class Featurizer:
@@ -120,6 +126,8 @@ class Featurizer:
                  max_chunks: int = DEFAULT_MAX_CHUNKS):
         self.topics = [dict(t) for t in topics]
         self.topic_ids = [t["id"] for t in self.topics]
+        self.gate_opts = [(bool(t.get("setting_gate", True)), bool(t.get("needs_foreigners", False)))
+                          for t in self.topics]
         self.compiled: dict[str, CompiledTopic] = compile_topics(self.topics)
         self.embedder = embedder
         self.chunk_chars = chunk_chars
@@ -182,8 +190,29 @@ class Featurizer:
             setting = host_counts(title, text)
             totals = {tid: len(tm[tid]) + len(bm[tid]) for tid in self.topic_ids}
             feats = feature_matrix(tvecs, sims, self.topic_ids, setting, totals)
-            out.append(ItemFeatures(title, text, tm, bm, sents, feats, dv, chunks, usims))
+            out.append(ItemFeatures(title, text, tm, bm, sents, feats, dv, chunks, usims, setting))
         return out
+
+    def gate_reasons(self, f: ItemFeatures) -> list[str | None]:
+        """Per topic: why the setting gate removes it from this item (scoring.setting_gate), or None."""
+        return [setting_gate(f.setting, nf) if on else None for on, nf in self.gate_opts]
+
+    def gate_mask(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
+        """(items, topics) True where the setting gate removes the topic."""
+        if not feats:
+            return np.zeros((0, len(self.topic_ids)), dtype=bool)
+        return np.array([[r is not None for r in self.gate_reasons(f)] for f in feats], dtype=bool)
+
+    def no_terms_mask(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
+        """(items, topics) True where no term of the topic matched in title or text."""
+        if not feats:
+            return np.zeros((0, len(self.topic_ids)), dtype=bool)
+        return np.array([[not (f.title_matches[t] or f.body_matches[t]) for t in self.topic_ids]
+                         for f in feats], dtype=bool)
+
+    def serve(self, feats: Sequence[ItemFeatures], P: np.ndarray) -> np.ndarray:
+        """Head scores -> served scores (scoring.final_scores)."""
+        return final_scores(P, self.gate_mask(feats), self.no_terms_mask(feats))
 
 
 # -- the trained head on disk ------------------------------------------------------------
@@ -239,28 +268,42 @@ class TopicClassifier:
     def model_id(self) -> str:
         return self.featurizer.embedder.model_id
 
-    def score_features(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
+    def raw_scores(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
+        """The head's calibrated scores, before the setting gate."""
         X = np.vstack([f.features for f in feats])
         E = np.vstack([f.doc_vec for f in feats])
         return self.head.head.scores(design(X, E, self.head.emb_scale))
+
+    def score_features(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
+        """Served scores: the head's, gated topics 0, evidence-less topics discounted."""
+        return self.featurizer.serve(feats, self.raw_scores(feats))
 
     def classify(self, items: Sequence[Mapping]) -> list[Classification]:
         out: list[Classification] = []
         for i in range(0, len(items), self.batch_size):
             batch = items[i:i + self.batch_size]
             feats = self.featurizer.featurize(batch)
-            S = self.score_features(feats)
-            for it, f, s in zip(batch, feats, S):
-                out.append(self._build(it, f, s))
+            R = self.raw_scores(feats)
+            S = self.featurizer.serve(feats, R)
+            for it, f, r, s in zip(batch, feats, R, S):
+                out.append(self._build(it, f, r, s, self.featurizer.gate_reasons(f)))
         return out
 
-    def _build(self, item: Mapping, f: ItemFeatures, s: np.ndarray) -> Classification:
-        scores = {tid: round(float(v), 4) for tid, v in zip(self.topic_ids, s)}
+    def _build(self, item: Mapping, f: ItemFeatures, raw: np.ndarray, served: np.ndarray,
+               gates: Sequence[str | None]) -> Classification:
+        scores, suppressed = {}, {}
+        for tid, v, s, why in zip(self.topic_ids, raw, served, gates):
+            scores[tid] = round(float(s), 4)
+            if v >= self.thresholds[tid] > s:
+                suppressed[tid] = (f"setting: {why}" if why else
+                                   "meaning only: no term of the topic and the head is not confident")
+                suppressed[tid] += f" (head score {float(v):.2f})"
         topics = [tid for tid in self.topic_ids if scores[tid] >= self.thresholds[tid]]
         evidence = {tid: self._evidence(f, tid, scores[tid]) for tid in topics}
         ch = legal_change.detect(f.text, title=f.title, published=item.get("published"),
                                  lang=item.get("lang"))
-        return Classification(item.get("url"), topics, scores, evidence, ch.to_json())
+        return Classification(item.get("url"), topics, scores, evidence, ch.to_json(),
+                              suppressed=suppressed)
 
     def _evidence(self, f: ItemFeatures, tid: str, score: float) -> list[dict]:
         ev: list[dict] = []

@@ -29,4 +29,11 @@ TOPIC = Table({
     # additive (classify): context words whose presence makes a term match relevant (e.g.
     # migrants/Russia for OMS: an OMS reform for Russian citizens alone is not `chi`).
     "context": ListOf(str, default=list, help="regular expressions for the topic's context"),
+    # additive (classify): the topic is about migrants in Russia/the EAEU, so an item whose
+    # setting is another host country or a country's own citizens is not tagged with it
+    # (scoring.setting_gate); false for topics that are not tied to that setting.
+    "setting_gate": Field(bool, True, help="suppress the topic when another host country or an "
+                                           "own-citizens setting dominates the item"),
+    "needs_foreigners": Field(bool, False, help="also suppress the topic when the item names no "
+                                               "migrants/foreigners and no entry into a country"),
 })

@@ -181,8 +181,8 @@ def sentence_of(spans: Sequence[Span], offset: int) -> int:
 HOST_GROUPS: dict[str, tuple[str, ...]] = {
     # who: migrants / foreigners / EAEU workers
     "migrant": (r"мигрант\w*", r"иностран\w+", r"трудящ\w+", r"приезж\w+", r"гастарбайтер\w*",
-                r"migrant\w*", r"foreign(er|ers|national|nationals|citizen|citizens| workers?)\b", r"expat\w*",
-                r"non-?citizens?", r"immigrant\w*", r"чет элдик\w*", r"мигрантт\w*", r"муҳоҷир\w*", r"migrantlar\w*",
+                r"migrant\w*", r"foreign(ers?|\s+(nationals?|citizens?|workers?|persons?|students?|labou?r\w*))\b", r"non-residents?", r"aliens?\b", r"stateless", r"expat\w*",
+                r"non-?citizens?", r"immigrant\w*", r"чет элдик\w*", r"чет өлкөлүк\w*", r"хорижлик\w*", r"хориж\w+ фуқаро\w*", r"мигрантт\w*", r"кыргызстандык\w*", r"Кыргыз(стандын| Республикасынын) жаран\w*", r"лиц\w* без гражданства", r"муҳоҷир\w*", r"migrantlar\w*",
                 r"(citizens|nationals|natives) of (Kyrgyzstan|Uzbekistan|Tajikistan|Kazakhstan|Central Asia\w*)",
                 r"(Kyrgyz|Uzbek|Tajik|Kazakh\w*|Belarus\w*|Armenian|Moldovan) (citizens|nationals|workers)",
                 r"Kyrgyzstanis?", r"кыргызстанц\w*", r"казахстанц\w*", r"узбекистанц\w*", r"таджикистанц\w*",
@@ -201,16 +201,29 @@ HOST_GROUPS: dict[str, tuple[str, ...]] = {
     "other_host": (r"США\b", r"U\.?S\.?A?\b", r"United States", r"America\w*", r"Америк\w*", r"ICE\b", r"Trump\w*",
                    r"Трамп\w*", r"Biden", r"Байден\w*", r"EU\b", r"European Union", r"Евросоюз\w*", r"Европейск\w+ союз\w*",
                    r"Schengen", r"Шенген\w*", r"Germany", r"German\b", r"Германи\w*", r"Britain", r"British", r"UK\b",
-                   r"Британи\w*", r"asylum", r"убежищ\w*", r"Mexic\w*", r"Kazakhstan's", r"Poland", r"Польш\w*"),
+                   r"Британи\w*", r"asylum", r"убежищ\w*", r"Mexic\w*", r"Kazakhstan's", r"Poland", r"Польш\w*",
+                   r"(South )?Korea\w*", r"Коре\w+", r"Корея\w*", r"Japan\w*", r"Япони\w*", r"Turkey", r"T[üu]rkiye",
+                   r"Турци\w*", r"UAE\b", r"ОАЭ\b", r"Emirates", r"Israel\w*", r"Израил\w*", r"Europe\w*", r"Европ\w*",
+                   r"Entry/Exit System", r"ETIAS", r"EES\b",
+                   r"(in|to|into|arriv\w+ in|enter\w*|visit\w*) Kazakhstan\b", r"(в|на территори\w+) (Казахстан|Республик\w+ Казахстан)\w*",
+                   r"Республик\w+ Казахстан", r"Казакстан\w*", r"Түштүк Корея\w*", r"Kazakhstan\b", r"Kazakh\b",
+                   r"Казахстан\b", r"Казахстане", r"Казахстана", r"(в|по) Узбекистан\w*", r"(in|to) Uzbekistan\b",
+                   r"Өзбекстанда", r"O'zbekiston\w*"),
     # Kyrgyzstan as host (its own registration of foreigners, e-gates at Manas, Russians arriving in Kyrgyzstan)
     "kg_host": (r"(in|to|into|enter(ing)?|arriv\w+ in|visit(ing)?) Kyrgyzstan\b", r"(в|на территори\w+) (Кыргызстан|Киргизи|КР\b)\w*",
                 r"Кыргызстанга", r"Кыргызстанда", r"Кыргыз Республикасына", r"Манас\w*", r"Manas\b", r"ГРС\b", r"SRS\b",
-                r"Tunduk", r"Түндүк\w*"),
+                r"Tunduk", r"Түндүк\w*", r"Chui\b", r"Chuy\b", r"Чуйск\w*", r"Чүй\w*", r"Issyk-?Kul\w*", r"Иссык-?Кул\w*",
+                r"Ысык-?Көл\w*", r"О внешней миграции", r"On External Migration", r"Жээнбеков\w*", r"Jeenbekov"),
     # own citizens: a country's measures for its own people
-    "own_citizens": (r"граждан\w* (России|РФ|Российской Федерации)", r"россиян\w*", r"Russian citizens", r"citizens of Russia",
+    "own_citizens": (r"граждан\w* (России|РФ|Российской Федерации)", r"россиян(е|ам|ами|ах|ин|ина|ину|ином|ке|ка|ки|ок)?\b", r"Russian citizens", r"citizens of Russia",
                      r"own citizens", r"граждан\w* Кыргызстан\w* (внутри|в) (стран|республик)\w*", r"населени\w+",
                      r"застрахованн\w+ лиц\w*", r"медицинск\w+ работник\w*", r"руководител\w+ (государственн|медицинск)\w*",
                      r"учреждени\w+ здравоохранени\w*"),
+    # entry into the host country (border, checkpoint, visa-free entry): where foreigners are
+    # implied without being named ("biometrics at Russian border checkpoints")
+    "entry": (r"въезд\w*", r"пункт\w* пропуска", r"пересечени\w* границ\w*", r"погранич\w+", r"на границе",
+              r"border\w*", r"entry", r"entering", r"arriv\w+", r"чек ара\w*", r"кирүү\w*", r"консульств\w*",
+              r"consulat\w*", r"посольств\w*", r"embass\w*"),
     # a regional/administrative act setting (a region's government order)
     "regional_act": (r"(Постановлени|Распоряжени|Приказ)\w* (Правительства|губернатора|Министерства|министерства)\w* \w+ (област|кра[яй]|республик|округ)\w*",
                      r"\w+ской области от \d", r"\w+ского края от \d"),
@@ -218,7 +231,7 @@ HOST_GROUPS: dict[str, tuple[str, ...]] = {
 HOST_GROUP_IDS = tuple(HOST_GROUPS)
 _HOST_RX = {g: re.compile(r"(?<!\w)(?:" + "|".join(ps) + ")", FLAGS) for g, ps in HOST_GROUPS.items()}
 # Abbreviations that must match case-sensitively (US, EU, ICE, UK, SRS) are re-checked below.
-_CASE_SENSITIVE = re.compile(r"^(U\.?S\.?A?|EU|ICE|UK|SRS|EEU|EAEU|ГРС|МВД|ГУВМ|РФ|США)$")
+_CASE_SENSITIVE = re.compile(r"^(U\.?S\.?A?|EU|ICE|UK|SRS|EEU|EAEU|EES|UAE|ГРС|МВД|ГУВМ|РФ|США|ОАЭ)$")
 
 
 def host_counts(title: str, text: str) -> dict[str, int]:

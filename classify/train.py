@@ -23,7 +23,7 @@ from classify import CLASSIFIER_VERSION
 from classify.classifier import (MODEL_DIR, REPO_ROOT, Featurizer, head_path, load_topics_file,
                                  topics_fingerprint)
 from classify.embed import get_embedder
-from classify.scoring import best_threshold, design, feature_names, train_head
+from classify.scoring import best_threshold, design, feature_names, final_scores, train_head
 
 DEFAULT_DATA = REPO_ROOT / "classify" / "data" / "dev.jsonl"
 SYNTHETIC = REPO_ROOT / "classify" / "data" / "synthetic.jsonl"
@@ -65,6 +65,8 @@ class Dataset:
     E: np.ndarray        # doc embeddings
     Y: np.ndarray        # (n, topics) 0/1
     topic_ids: list[str]
+    G: np.ndarray | None = None   # (n, topics) True where the setting gate removes the topic
+    NT: np.ndarray | None = None  # (n, topics) True where no term of the topic matched
 
 
 def build_dataset(rows: Sequence[dict], featurizer: Featurizer) -> Dataset:
@@ -73,7 +75,7 @@ def build_dataset(rows: Sequence[dict], featurizer: Featurizer) -> Dataset:
     E = np.vstack([f.doc_vec for f in feats])
     tids = featurizer.topic_ids
     Y = np.array([[1 if t in (r.get("topics") or []) else 0 for t in tids] for r in rows])
-    return Dataset(list(rows), X, E, Y, tids)
+    return Dataset(list(rows), X, E, Y, tids, featurizer.gate_mask(feats), featurizer.no_terms_mask(feats))
 
 
 def fold_ids(rows: Sequence[dict], k: int) -> np.ndarray:
@@ -90,13 +92,20 @@ def fold_ids(rows: Sequence[dict], k: int) -> np.ndarray:
 _NF: dict = {"n": None, "scale": 1.0}
 
 
-def _fit_predict(Xtr, Ytr, Xte, tids, l2, thresholds=None):
+def _fit_predict(Xtr, Ytr, Xte, tids, l2, thresholds=None, Gte=None, NTte=None):
+    """Train on (Xtr, Ytr), score Xte, then apply the serving rules (scoring.final_scores: setting
+    gate Gte, evidence-less discount NTte) as TopicClassifier.score_features does, so thresholds
+    are calibrated on what is served."""
     head = train_head(Xtr, Ytr, tids, l2=l2, thresholds=thresholds, n_features=_NF["n"],
                       emb_scale=_NF["scale"])
-    return head, head.scores(Xte)
+    P = head.scores(Xte)
+    if Gte is not None:
+        P = final_scores(P, Gte, NTte if NTte is not None else np.zeros_like(Gte))
+    return head, P
 
 
-def calibrate_thresholds(X: np.ndarray, Y: np.ndarray, tids, l2: float, k: int, seed_rows) -> list[float]:
+def calibrate_thresholds(X: np.ndarray, Y: np.ndarray, tids, l2: float, k: int, seed_rows,
+                         G: np.ndarray | None = None, NT: np.ndarray | None = None) -> list[float]:
     """Per-topic best-F1 threshold from out-of-fold probabilities (k-fold inside the given data)."""
     folds = fold_ids(seed_rows, k)
     P = np.zeros(Y.shape)
@@ -104,7 +113,8 @@ def calibrate_thresholds(X: np.ndarray, Y: np.ndarray, tids, l2: float, k: int, 
         tr, te = folds != f, folds == f
         if te.sum() == 0 or tr.sum() == 0:
             continue
-        _, P[te] = _fit_predict(X[tr], Y[tr], X[te], tids, l2)
+        _, P[te] = _fit_predict(X[tr], Y[tr], X[te], tids, l2, Gte=None if G is None else G[te],
+                                NTte=None if NT is None else NT[te])
     return [best_threshold(Y[:, j], P[:, j]) for j in range(Y.shape[1])]
 
 
@@ -124,8 +134,11 @@ def cross_validate(ds: Dataset, k: int, l2: float, emb_scale: float, train_mask:
         if te.sum() == 0:
             continue
         tr_rows = [r for r, m in zip(ds.rows, tr) if m]
-        thr = calibrate_thresholds(Xd[tr], ds.Y[tr], ds.topic_ids, l2, inner_k, tr_rows)
-        _, P[te] = _fit_predict(Xd[tr], ds.Y[tr], Xd[te], ds.topic_ids, l2, thresholds=thr)
+        G, NT = ds.G, ds.NT
+        thr = calibrate_thresholds(Xd[tr], ds.Y[tr], ds.topic_ids, l2, inner_k, tr_rows,
+                                   None if G is None else G[tr], None if NT is None else NT[tr])
+        _, P[te] = _fit_predict(Xd[tr], ds.Y[tr], Xd[te], ds.topic_ids, l2, thresholds=thr,
+                                Gte=None if G is None else G[te], NTte=None if NT is None else NT[te])
     return P
 
 
@@ -184,7 +197,7 @@ def train(data: Path, backend: str, folds: int, l2: float, emb_scale: float,
     cv = metrics(rows, ds.Y[real], P[real], ds.topic_ids)
     Xd = design(ds.X, ds.E, emb_scale)
     _NF.update(n=ds.X.shape[1], scale=emb_scale)
-    thr = calibrate_thresholds(Xd, ds.Y, ds.topic_ids, l2, folds, all_rows)
+    thr = calibrate_thresholds(Xd, ds.Y, ds.topic_ids, l2, folds, all_rows, ds.G, ds.NT)
     head = train_head(Xd, ds.Y, ds.topic_ids, l2=l2, thresholds=thr, n_features=ds.X.shape[1],
                       emb_scale=emb_scale)
     names = feature_names(ds.topic_ids) + [f"emb{i}" for i in range(ds.E.shape[1])]

@@ -31,7 +31,18 @@ def test_exclusions():
     assert terms("biometrics", "иностранцы сдают биометрию при въезде") == ["биометрию"]
     # voluntary insurance bought as a patent condition is work_permit, not chi
     assert terms("chi", "полис добровольного медицинского страхования для патента") == []
-    assert "добровольного медицинского страхования" in terms("work_permit", "полис добровольного медицинского страхования")
+    assert "добровольного медицинского страхования" in terms(
+        "work_permit", "полис добровольного медицинского страхования нужен для патента")
+    # ... but voluntary insurance as the way to medical care (no patent in the sentence) is chi
+    assert terms("work_permit", "Депутат предложил обязать мигрантов покупать полис ДМС при въезде") == []
+    assert "медицинского страхования" in terms(
+        "chi", "мигранты должны иметь полис добровольного медицинского страхования для оплаты лечения")
+    # fingerprint registration is biometrics, not migration registration; the EurAsEC Court
+    # (2012-2014) is not the EAEU Court
+    assert terms("registration", "Russia makes fingerprint registration mandatory") == []
+    assert terms("eaeu_court", "The Court of the Eurasian Economic Community renders its first judgment") == []
+    assert terms("eaeu_court", "Суд ЕврАзЭС: толкование норм") == []
+    assert terms("eaeu_court", "the Court of the Eurasian Economic Union ruled") != []
 
 
 def test_word_start_anchor():

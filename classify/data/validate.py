@@ -20,7 +20,7 @@ REQUIRED = ("id", "url", "lang", "title", "text", "published", "topics", "change
 DAY = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 EFFECTIVE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 LANG = re.compile(r"^[a-z]{2,3}$")
-ID = re.compile(r"^[a-z]+-\d{4}$")
+ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*-\d{4}$")
 
 
 def check_record(rec: object) -> list[tuple[str, str]]:
