@@ -15,6 +15,7 @@ import json
 import threading
 import tomllib
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -34,7 +35,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_EVIDENCE = 3
 # Chunks embedded per article besides the title: the first chunk (the lead) plus the chunks with
 # the most term matches. Bounded so a 50-page act costs as much as a news item (throughput).
-DEFAULT_MAX_CHUNKS = 2
+DEFAULT_MAX_CHUNKS = 4
+# Items longer than LONG_WINDOWS chunks are also scored per window (at most MAX_WINDOWS windows).
+LONG_WINDOWS = 2
+MAX_WINDOWS = 8
 # Version of the feature layout (scoring.feature_names + patterns.HOST_GROUPS); part of the topics
 # fingerprint so a head trained on another layout is refused.
 FEATURE_SET = "terms+sims+setting-3+gate"
@@ -139,15 +143,24 @@ class Featurizer:
                                     else np.zeros((0, embedder.dim), dtype=np.float32))
 
     def _select_chunks(self, text: str, body_matches: Mapping[str, list[Match]]) -> list[tuple[int, int]]:
+        """The lead chunk plus, topic by topic, the chunk where that topic's terms are densest
+        (a guide's CHI section is embedded even if its patent section has more terms), up to
+        max_chunks, in text order."""
         spans = chunk_spans(text, self.chunk_chars) if text.strip() else []
         if len(spans) <= self.max_chunks:
             return spans
-        starts = sorted(m.start for ms in body_matches.values() for m in ms)
-        def hits(sp):
-            return sum(1 for s in starts if sp[0] <= s < sp[1])
-        rest = sorted(range(1, len(spans)), key=lambda i: (-hits(spans[i]), i))
-        keep = sorted([0] + rest[:self.max_chunks - 1])
-        return [spans[i] for i in keep]
+        keep = [0]
+        best = []
+        for ms in body_matches.values():
+            if not ms:
+                continue
+            counts = [sum(1 for m in ms if sp[0] <= m.start < sp[1]) for sp in spans]
+            i = max(range(len(spans)), key=lambda k: (counts[k], -k))
+            best.append((-counts[i], i))
+        for _, i in sorted(best):
+            if i not in keep and len(keep) < self.max_chunks:
+                keep.append(i)
+        return [spans[i] for i in sorted(keep)]
 
     def featurize(self, items: Sequence[Mapping]) -> list[ItemFeatures]:
         pre = []
@@ -168,6 +181,7 @@ class Featurizer:
         vecs = self.embedder.encode(units) if units else np.zeros((0, self.embedder.dim))
         out = []
         for title, text, tm, bm, sents, chunks, off, n, has_title in pre:
+            windows = chunk_spans(text, self.chunk_chars) if len(text) > self.chunk_chars else []
             uv = vecs[off:off + n]
             # title counts as much as the lead chunk; later chunks a little less
             w = ([1.0] if has_title else []) + [1.0 if i == 0 else 0.7 for i in range(len(chunks))]
@@ -175,12 +189,11 @@ class Featurizer:
             tvecs, sims, usims = {}, {}, {}
             ctx_cache: dict[tuple, int] = {}   # topics sharing one context list count it once
             for tid in self.topic_ids:
-                hit_sents = {sentence_of(sents, m.start) for m in bm[tid]} if sents else set()
                 ck = tuple(rx.pattern for rx in self.compiled[tid].context)
                 if ck not in ctx_cache:
                     ctx_cache[ck] = self.compiled[tid].count_context(title) + self.compiled[tid].count_context(text)
                 ctx = ctx_cache[ck]
-                st = term_stats(tm[tid], bm[tid], len(text), len(sents), len(hit_sents), ctx)
+                st = self._term_stats(tm[tid], bm[tid], text, sents, windows, ctx)
                 tvecs[tid] = term_vector(st)
                 sims[tid] = prototype_sims(uv, dv, self.protos[tid])
                 P = self.protos[tid]
@@ -192,6 +205,25 @@ class Featurizer:
             feats = feature_matrix(tvecs, sims, self.topic_ids, setting, totals)
             out.append(ItemFeatures(title, text, tm, bm, sents, feats, dv, chunks, usims, setting))
         return out
+
+    @staticmethod
+    def _term_stats(title_m: list[Match], body_m: list[Match], text: str, sents: list,
+                    windows: list[tuple[int, int]], ctx: int):
+        """Term statistics of one topic. A long text (several chunk windows) is measured on the
+        topic's densest window, so the position/density features of a guide's CHI section look
+        like those of a CHI news item rather than being diluted by the rest of the guide; a text
+        of one window (the training excerpts, most news items) is measured whole, as before."""
+        if len(windows) > 1 and body_m:
+            starts = [m.start for m in body_m]
+            w_s, w_e = max(windows, key=lambda w: (sum(w[0] <= x < w[1] for x in starts), -w[0]))
+            inside = [m for m in body_m if w_s <= m.start < w_e]
+            sub = [sp for sp in sents if w_s <= sp.start < w_e]
+            hit = {sentence_of(sub, m.start) for m in inside} if sub else set()
+            # offsets relative to the window (term_stats reads start for the first position)
+            rel = [dc_replace(m, start=m.start - w_s, end=m.end - w_s) for m in inside]
+            return term_stats(title_m, rel, w_e - w_s, len(sub), len(hit), ctx)
+        hit_sents = {sentence_of(sents, m.start) for m in body_m} if sents else set()
+        return term_stats(title_m, body_m, len(text), len(sents), len(hit_sents), ctx)
 
     def gate_reasons(self, f: ItemFeatures) -> list[str | None]:
         """Per topic: why the setting gate removes it from this item (scoring.setting_gate), or None."""
@@ -285,9 +317,41 @@ class TopicClassifier:
             feats = self.featurizer.featurize(batch)
             R = self.raw_scores(feats)
             S = self.featurizer.serve(feats, R)
+            R, S = self._long_items(batch, feats, R, S)
             for it, f, r, s in zip(batch, feats, R, S):
                 out.append(self._build(it, f, r, s, self.featurizer.gate_reasons(f)))
         return out
+
+    def _long_items(self, batch: Sequence[Mapping], feats: Sequence[ItemFeatures], R: np.ndarray,
+                    S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A long item (a guide, an act: more than LONG_WINDOWS chunk windows) is also scored
+        window by window, each window with the item's title, like the news-sized excerpts the
+        head was trained on; a topic's score is the best of the whole item's and its windows'.
+        A guide's CHI section then counts as much as a CHI news item instead of being averaged
+        away by the rest of the guide. The whole item's setting gate still applies."""
+        cc = self.featurizer.chunk_chars
+        subs, owner = [], []
+        for i, it in enumerate(batch):
+            text = it.get("text") or ""
+            if len(text) <= LONG_WINDOWS * cc:
+                continue
+            for ws, we in chunk_spans(text, cc)[:MAX_WINDOWS]:
+                subs.append({"title": it.get("title") or "", "text": text[ws:we]})
+                owner.append(i)
+        if not subs:
+            return R, S
+        sf = self.featurizer.featurize(subs)
+        sr = self.raw_scores(sf)
+        ss = self.featurizer.serve(sf, sr)
+        # a window counts only with a term of the topic in it: meaning alone, on a fragment of
+        # an unrelated long article (a space-launch story), is too weak a signal
+        ss[self.featurizer.no_terms_mask(sf)] = 0.0
+        gated = self.featurizer.gate_mask(feats)
+        R, S = R.copy(), S.copy()
+        for k, i in enumerate(owner):
+            R[i] = np.maximum(R[i], sr[k])
+            S[i] = np.where(gated[i], 0.0, np.maximum(S[i], ss[k]))
+        return R, S
 
     def _build(self, item: Mapping, f: ItemFeatures, raw: np.ndarray, served: np.ndarray,
                gates: Sequence[str | None]) -> Classification:

@@ -8,7 +8,7 @@ CLASSIFY = Table({
     "chunk_chars": Field(int, 1200, check=positive),
     "batch_size": Field(int, 32, check=positive),
     # additive (classify): chunks embedded per article besides the title (bounded for throughput)
-    "max_chunks": Field(int, 2, check=positive),
+    "max_chunks": Field(int, 4, check=positive),
 })
 
 DEVELOPMENTS = Table({

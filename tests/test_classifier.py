@@ -154,3 +154,15 @@ def test_gate_suppresses_other_settings_and_says_why(clf):
         for why in c.suppressed.values():
             assert why.startswith("setting: ")
     assert res[0].suppressed or res[0].scores["biometrics"] == 0.0
+
+
+def test_long_general_articles_get_no_topic(clf):
+    """Long items are also scored window by window (the guide's CHI section counts); windows of
+    long unrelated articles (the extraction benchmark's news pages: games, space, politics)
+    must not produce tags."""
+    gt = json.loads((Path("/work/shared/fixtures/article-extraction-benchmark") / "ground-truth.json")
+                    .read_text(encoding="utf-8"))
+    bodies = sorted((v.get("articleBody") or "" for v in gt.values()), key=len, reverse=True)[:15]
+    assert all(len(b) > 2400 for b in bodies)
+    res = clf.classify([{"title": "", "text": b} for b in bodies])
+    assert [r.topics for r in res if r.topics] == []
