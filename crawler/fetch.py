@@ -152,6 +152,7 @@ class _Decoder:
         self.enc, self.limit, self.url = enc, limit, url
         self.parts: list[bytes] = []
         self.size = 0
+        self.fed = 0                 # encoded bytes received
         self._d = None
         if enc in ("gzip", "x-gzip"):
             self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -165,6 +166,7 @@ class _Decoder:
         self.parts.append(out)
 
     def feed(self, chunk: bytes) -> None:
+        self.fed += len(chunk)
         if self.enc in ("identity", ""):
             self._emit(chunk)
             return
@@ -191,6 +193,15 @@ class _Decoder:
                 self._emit(self._d.flush())
             except zlib.error as exc:
                 raise FetchFailed(self.url, f"corrupt {self.enc} body: {exc}") from None
+            # zlib does not complain about a stream that simply stops: a gzip/deflate body cut
+            # short (by the server, or with a Content-Length that matches the cut) decodes to
+            # a prefix of the page, which would be stored as a truncated article. A complete
+            # stream ends with its end-of-stream marker (and, for gzip, CRC and length). An
+            # empty body (304, redirect) with a Content-Encoding header is no stream at all.
+            if self.fed and not self._d.eof:
+                raise FetchFailed(self.url, f"truncated {self.enc} body: the compressed stream "
+                                            f"ends before its end marker ({self.size} bytes "
+                                            f"decoded)")
         return b"".join(self.parts)
 
 

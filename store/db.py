@@ -5,14 +5,28 @@ included. So nothing here keeps a connection open: every unit of work opens, doe
 queries and closes (`with store.write() as con:` / `with store.read() as con:`), and a lock
 conflict with another process is retried with bounded exponential backoff and jitter.
 Callers must never do network I/O or wait for a user inside those blocks.
+
+Writers get their turn (a cross-process turnstile). DuckDB's file lock is not fair: a writer
+needs a moment when *no* other process has the file open, and two processes reading in a loop
+(the dashboard, the API) overlap almost all the time, so a crawl's write could back off
+through its whole retry budget and fail with StoreLocked (seen in tests/test_concurrency.py:
+one write waited ~20 s behind two dashboard query loops). So every open first passes an
+flock(2) on a sidecar file `<db>.lock`: a writer holds it exclusively from before it connects
+until it has closed; a reader holds it shared only while connecting. A waiting writer thus
+stops new readers at the door, the readers already inside finish their (short) queries, and
+the writer gets in. flock is released by the kernel when a process dies, so `kill -9` leaves
+nothing stale behind. A process that already has the file open (nested or concurrent
+connections share one DuckDB instance) does not wait at the turnstile again.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import logging
+import os
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +34,11 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: DuckDB's own lock and retries only
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +51,14 @@ _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 LOCK_RETRY_ATTEMPTS = 25
 LOCK_RETRY_BASE_S = 0.02
 LOCK_RETRY_CAP_S = 1.0
+# How long one open waits at the turnstile for writers ahead of it (same budget as above).
+TURNSTILE_WAIT_S = 20.0
+TURNSTILE_POLL_CAP_S = 0.05
+
+# Connections this process has open, per database file (see the module doc: a process that
+# already holds the file does not queue at the turnstile behind a writer that waits for it).
+_OPEN: dict[str, int] = {}
+_OPEN_LOCK = threading.Lock()
 
 
 class StoreError(RuntimeError):
@@ -90,6 +117,73 @@ class Store:
             self.migrate()
 
     # -- connections -------------------------------------------------------------------
+    def _key(self) -> str:
+        return os.path.abspath(self.path)
+
+    def _turnstile(self, exclusive: bool) -> int | None:
+        """Pass the turnstile (see module doc): an fd holding flock(LOCK_EX or LOCK_SH) on
+        `<db>.lock`, or None when there is none to pass (not POSIX, file not creatable, or this
+        process already has the database open)."""
+        if fcntl is None:
+            return None
+        with _OPEN_LOCK:
+            if _OPEN.get(self._key(), 0) > 0:
+                return None
+        lock_path = str(self.path) + ".lock"
+        try:
+            fd = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o666)
+        except OSError:
+            try:
+                fd = os.open(lock_path, os.O_RDONLY)
+            except OSError:
+                return None          # e.g. a read-only directory without the file: no turnstile
+        op = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        deadline = time.monotonic() + TURNSTILE_WAIT_S
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, op)
+                return fd
+            except BlockingIOError:
+                pass
+            except OSError:          # flock unsupported on this filesystem: no turnstile
+                os.close(fd)
+                return None
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise StoreLocked(f"{self.path}: another process kept the database busy "
+                                  f"(writing) for more than {TURNSTILE_WAIT_S:.0f}s "
+                                  f"(turnstile {lock_path})")
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, TURNSTILE_POLL_CAP_S)
+
+    @staticmethod
+    def _leave(fd: int | None) -> None:
+        if fd is not None:
+            os.close(fd)             # closing the fd releases the flock
+
+    @contextlib.contextmanager
+    def _open(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, through the turnstile; counted as open in this process until closed."""
+        fd = self._turnstile(exclusive=not read_only)
+        try:
+            con = self._connect(read_only)
+            with _OPEN_LOCK:
+                _OPEN[self._key()] = _OPEN.get(self._key(), 0) + 1
+            if read_only:            # readers only pass through; a writer stays until closed
+                self._leave(fd)
+                fd = None
+            try:
+                yield con
+            finally:
+                try:
+                    con.close()
+                finally:
+                    with _OPEN_LOCK:
+                        _OPEN[self._key()] -= 1
+        finally:
+            self._leave(fd)
+
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         delay = LOCK_RETRY_BASE_S
         last: BaseException | None = None
@@ -110,18 +204,14 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short read-only connection. Falls back to read-write in-process if needed."""
-        con = self._connect(read_only=True)
-        try:
+        """A short read-only connection."""
+        with self._open(read_only=True) as con:
             yield con
-        finally:
-            con.close()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short read-write connection inside one transaction (commit on success)."""
-        con = self._connect(read_only=False)
-        try:
+        with self._open(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
@@ -130,8 +220,6 @@ class Store:
                 raise
             else:
                 con.execute("COMMIT")
-        finally:
-            con.close()
 
     # -- migrations --------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -140,8 +228,7 @@ class Store:
 
     def migrate(self) -> int:
         migrations = load_migrations()
-        con = self._connect(read_only=False)
-        try:
+        with self._open(read_only=False) as con:
             con.execute("""CREATE TABLE IF NOT EXISTS schema_version (
                                version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,
                                applied_at TIMESTAMPTZ NOT NULL)""")
@@ -169,8 +256,6 @@ class Store:
                 log.info("applied migration %04d_%s", m.version, m.name)
                 current = m.version
             return current
-        finally:
-            con.close()
 
 
 def _current_version(con: duckdb.DuckDBPyConnection) -> int:

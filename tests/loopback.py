@@ -5,14 +5,21 @@ Routes are keyed by (host, path-with-query): the crawler keeps real URLs
 (like curl --resolve), so the Host header says which site is asked for. A route is either a
 `Response` or a callable `(request) -> Response` for dynamic behaviour (faults, 304s).
 Every request is logged in `server.requests` for assertions.
+
+Faults below the HTTP layer (a connection reset, a body that trickles in, a body cut short)
+need the socket: a route returns None after handling `request.handler` itself; the helpers
+`reset_connection`, `trickle` and `truncated` at the end of this module do exactly that.
 """
 from __future__ import annotations
 
 import gzip
+import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Union
+from typing import Any, Callable, Union
 from urllib.parse import urlsplit
 
 
@@ -30,13 +37,16 @@ class Request:
     host: str
     path: str
     headers: dict[str, str]
+    # The BaseHTTPRequestHandler serving this request, for routes that take over the socket.
+    handler: Any = field(default=None, repr=False, compare=False)
 
 
 Route = Union[Response, Callable[[Request], Response]]
 
 
 class LoopbackServer:
-    def __init__(self) -> None:
+    def __init__(self, poll_interval: float = 0.5) -> None:
+        """`poll_interval`: how often serve_forever looks for shutdown (what `__exit__` waits)."""
         self.routes: dict[tuple[str, str], Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -50,7 +60,8 @@ class LoopbackServer:
 
             def _serve(self, head_only: bool) -> None:
                 host = (self.headers.get("Host") or "").split(":")[0].lower()
-                req = Request(self.command, host, self.path, {k.lower(): v for k, v in self.headers.items()})
+                req = Request(self.command, host, self.path, {k.lower(): v for k, v in self.headers.items()},
+                              handler=self)
                 with server._lock:
                     server.requests.append(req)
                     route = server.routes.get((host, self.path)) or server.routes.get(("*", self.path))
@@ -84,7 +95,8 @@ class LoopbackServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(poll_interval,),
+                                        daemon=True)
 
     # -- setup -----------------------------------------------------------------------
     def add(self, url: str, route: Route | bytes | str, **kw) -> None:
@@ -125,3 +137,59 @@ class LoopbackServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# -- socket-level faults (routes that take over the connection and return None) -------------
+def reset_connection(req: Request) -> None:
+    """Abort the connection with a TCP RST before any response byte (SO_LINGER 0 + close)."""
+    h = req.handler
+    h.close_connection = True
+    h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    h.connection.close()
+
+
+def trickle(body: bytes, *, chunk: int = 1, delay_s: float = 0.1, max_s: float = 10.0,
+            content_type: str = "text/html; charset=utf-8") -> Callable[[Request], None]:
+    """A route that sends a correct 200 head (with Content-Length) and then the body `chunk`
+    bytes every `delay_s`: each read is quick, the whole body takes forever. Gives up when the
+    client goes away or after `max_s`."""
+    def route(req: Request) -> None:
+        h = req.handler
+        h.close_connection = True
+        h.send_response(200)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        end = time.monotonic() + max_s
+        try:
+            h.wfile.flush()
+            for i in range(0, len(body), chunk):
+                if time.monotonic() > end:
+                    break
+                h.wfile.write(body[i:i + chunk])
+                h.wfile.flush()
+                time.sleep(delay_s)
+        except OSError:          # the client gave up (timeout): that is the point
+            pass
+    return route
+
+
+def truncated(body: bytes, send: int, *, content_type: str = "text/html; charset=utf-8",
+              headers: dict[str, str] | None = None) -> Callable[[Request], None]:
+    """A route that announces the whole body (Content-Length) but sends only `send` bytes of
+    it and closes the connection: a response cut short on the wire."""
+    def route(req: Request) -> None:
+        h = req.handler
+        h.close_connection = True
+        h.send_response(200)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        try:
+            h.wfile.write(body[:send])
+            h.wfile.flush()
+        except OSError:
+            pass
+    return route

@@ -10,7 +10,8 @@ import datetime as dt
 import io
 import re
 from calendar import timegm
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+from xml.sax import SAXParseException
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -139,10 +140,14 @@ def struct_to_dt(st) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(timegm(st), tz=UTC)
 
 
-def parse_feed(text: str | bytes, url: str) -> feedparser.FeedParserDict:
+def parse_feed(text: str | bytes, url: str,
+               warn: Callable[[str], None] | None = None) -> feedparser.FeedParserDict:
     """Parse RSS/Atom; raise FeedError naming the URL when it is not a usable feed.
     A well-formed feed with zero items is fine (returns it); a document that is not a feed
-    (HTML error page, truncated XML with no items) is an error."""
+    (HTML error page, truncated XML with no items) is an error. A feed that is not
+    well-formed but still yields items (cut off mid-document, a broken tag) is read
+    leniently, and `warn` (an adapter passes ctx.warn) is told: the lenient parse can drop
+    items without a trace, so the source's health must say so."""
     # Always hand feedparser a stream: given a str or bytes that looks like a path or URL it
     # would open that file or fetch that URL instead of parsing the body.
     data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
@@ -157,7 +162,28 @@ def parse_feed(text: str | bytes, url: str) -> feedparser.FeedParserDict:
     if not version and not parsed.entries:
         head = (text[:80] if isinstance(text, str) else text[:80].decode("utf-8", "replace"))
         raise FeedError(url, f"no RSS/Atom root element (document starts {head.strip()!r})")
+    if warn is not None:
+        problem = feed_problem(parsed, url)
+        if problem:
+            warn(problem)
     return parsed
+
+
+def feed_problem(parsed: feedparser.FeedParserDict, url: str) -> str | None:
+    """Why a feed that parsed with items may still have lost some, or None.
+
+    Only XML well-formedness errors count: feedparser then re-parses leniently, and a
+    truncated document or a mismatched tag silently loses the items around it (seen in
+    tests/test_crawl_faults.py: an Atom feed with one bad tag came back with one entry of
+    two). "undefined entity" is not counted: HTML entities such as &nbsp; in RSS are common
+    and the lenient parse reads them fine."""
+    exc = parsed.get("bozo_exception")
+    if not parsed.get("bozo") or not isinstance(exc, SAXParseException):
+        return None
+    if "undefined entity" in str(exc):
+        return None
+    return (f"feed {url}: not well-formed XML ({exc}); read the {len(parsed.entries)} item(s) "
+            f"a lenient parse recovered, others may be missing")
 
 
 def entry_times(entry) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -115,7 +115,7 @@ class Adapter(BaseAdapter):
             page = await ctx.get(feed_url, kind="feed")
             if page.not_modified:
                 continue
-            for entry in parse_feed(page.text, feed_url).entries[: self.max_items]:
+            for entry in parse_feed(page.text, feed_url, ctx.warn).entries[: self.max_items]:
                 link = entry.get("link")
                 if not link:
                     ctx.warn(f"feed {feed_url}: item without <link> skipped")

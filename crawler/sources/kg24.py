@@ -136,7 +136,7 @@ class Adapter(BaseAdapter):
             page = await ctx.get(feed_url, kind="feed")
             if page.not_modified:
                 continue
-            feed = parse_feed(page.text, feed_url)
+            feed = parse_feed(page.text, feed_url, ctx.warn)
             for entry in feed.entries[:limit]:
                 link = entry.get("link")
                 if not link:

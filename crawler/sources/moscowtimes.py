@@ -255,7 +255,7 @@ class Adapter(BaseAdapter):
             page = await ctx.get(feed_url, kind="feed")
             if page.not_modified:
                 continue
-            for entry in parse_feed(page.text, feed_url).entries[:limit]:
+            for entry in parse_feed(page.text, feed_url, ctx.warn).entries[:limit]:
                 link = entry.get("link") or entry.get("id")
                 if not link:
                     ctx.warn(f"feed {feed_url}: item without <link> skipped")

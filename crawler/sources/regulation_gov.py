@@ -74,7 +74,7 @@ class Adapter(BaseAdapter):
             if page.not_modified:
                 continue
             v = pick_version(VERSIONS, page.fetched_at.date())
-            for entry in parse_feed(page.text, feed_url).entries[:limit]:
+            for entry in parse_feed(page.text, feed_url, ctx.warn).entries[:limit]:
                 try:
                     rec = v.record(self.source, entry, feed_url)
                 except SelectorDrift as e:
