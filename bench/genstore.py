@@ -8,7 +8,8 @@ and pandas and bulk-inserted through DuckDB (INSERT ... SELECT FROM a registered
 config/sources.toml with runs every hour, ~40% of articles tagged (evidence offsets point into
 the body), change signals, developments of a few articles each, rules from config/rules.toml
 with edit history, alerts in every state with their events, processing errors and edits
-(article versions) on ~5% of articles.
+(article versions) on ~5% of articles. The text-search index is built last, as migration 0005
+builds it for an existing store (store/search.py rebuild()).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from store import search
 from store.db import Store
 from alerts.rules import create_rule_con, update_rule_con
 
@@ -310,7 +312,9 @@ def generate(out: str | Path, n_articles: int, *, seed: int = 7, days: int = 730
         aid = hashlib.sha1(f"rule_review|{rule_id}|{row.id}".encode()).hexdigest()[:16]
         details = {"stage": row.stage, "effective_dates": [], "similarity": round(0.35 + (k % 50) / 100, 2),
                    "evidence": [{"text": TOPIC_SENTENCES["ru"][topic], "topic": topic}],
-                   "links": [f"https://example.test/dev/{row.id}"]}
+                   # shaped as alerts/engine.py writes them (the Atom feed reads url)
+                   "links": [{"article_id": row.id[len("dev-"):], "title": row.title,
+                              "url": f"https://example.test/dev/{row.id}"}]}
         alert_rows.append({"id": aid, "kind": "rule_review", "rule_id": rule_id,
                            "development_id": row.id, "source_id": None, "article_id": None,
                            "state": state, "title": f"Review rule {rule_id}: {row.title}",
@@ -431,14 +435,58 @@ def generate(out: str | Path, n_articles: int, *, seed: int = 7, days: int = 730
         con.register("err_df", errors)
         con.execute("""INSERT INTO processing_errors (article_id, stage, error, occurred_at,
                        resolved) SELECT * FROM err_df""")
+    # The text-search index (store/search.py): bulk inserts bypass upsert_article, so build it
+    # the way migration 0005 backfills an existing store, sorted by term.
+    del arts, versions, ver_rows, last_ver, bodies, titles, ev1, ev2   # free ~GBs at 1M first
+    t_index = time.perf_counter()
+    with store.write() as con:
+        search.rebuild(con)
+    index_seconds = time.perf_counter() - t_index
     with store.read() as con:
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("articles", "article_versions", "tags", "developments",
                             "development_members", "alerts", "source_runs", "rule_versions")}
     counts["seconds"] = round(time.perf_counter() - t0, 1)
+    counts["index_seconds"] = round(index_seconds, 1)
     if not quiet:
         print(json.dumps(counts), file=sys.stderr)
     return counts
+
+
+def cache_dir() -> Path:
+    """Where benchmarks keep generated stores: $LAWWATCH_BENCH_STORES, else a temp folder."""
+    import os
+    import tempfile
+    return Path(os.environ.get("LAWWATCH_BENCH_STORES")
+                or Path(tempfile.gettempdir()) / "lawwatch-bench-stores")
+
+
+def cached_store(n_articles: int, *, seed: int = 7, days: int = 730,
+                 fresh: bool = False) -> tuple[Path, float | None]:
+    """A generated store shared by the benchmarks of one `make bench` (and reruns): generated
+    once per size, keyed by the arguments and by the code that shapes it (this file, the
+    migrations, store/search.py, DuckDB's version), so a change regenerates it.
+    Returns (path, seconds spent generating or None when it was already there)."""
+    import duckdb
+    h = hashlib.sha1(f"{n_articles}|{seed}|{days}|{duckdb.__version__}".encode())
+    for f in [Path(__file__), REPO / "store" / "search.py",
+              *sorted((REPO / "store" / "migrations").glob("*.sql"))]:
+        h.update(f.read_bytes())
+    d = cache_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"store-{n_articles}-{h.hexdigest()[:12]}.duckdb"
+    if path.exists() and not fresh:
+        return path, None
+    for old in d.glob(f"store-{n_articles}-*.duckdb*"):
+        old.unlink()                       # an older generation of this size
+    tmp = d / f"tmp-{path.name}"
+    t = time.perf_counter()
+    generate(tmp, n_articles, seed=seed, days=days, quiet=True)
+    for suffix in ("", ".lock"):
+        src = tmp.with_name(tmp.name + suffix)
+        if src.exists():
+            src.rename(path.with_name(path.name + suffix))
+    return path, time.perf_counter() - t
 
 
 def main(argv: list[str] | None = None) -> int:

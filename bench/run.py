@@ -3,7 +3,8 @@
 Sections (each a module with `main(argv) -> int`):
 - bench.extraction        generic extractor vs trafilatura (F1, pages/s)
 - bench.classify_speed    classify throughput with/without cached embeddings vs zero-shot
-- bench.dashboard_latency dashboard query p50/p95 on generated stores
+- bench.dashboard_latency dashboard query p50/p95 on generated stores (100k and 1M articles)
+- bench.api_latency       REST API p50/p95 per read endpoint on the same stores, vs raw SQL
 - bench.pipeline          full pipeline from a replayed recording vs trafilatura + zero-shot
 - bench.idle_poll         a poll cycle with nothing new vs the first crawl
 """
@@ -14,7 +15,7 @@ import sys
 import time
 
 SECTIONS = ["bench.extraction", "bench.classify_speed", "bench.dashboard_latency",
-            "bench.pipeline", "bench.idle_poll"]
+            "bench.api_latency", "bench.pipeline", "bench.idle_poll"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,12 +8,12 @@ layer caches with st.cache_data.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Sequence
 
 import pandas as pd
 
+from store import search
 from store.db import Store
 
 ALERT_STATES = ("open", "acknowledged", "resolved", "dismissed")
@@ -35,7 +35,7 @@ def _utc(d: date | datetime) -> datetime:
 
 
 def search_terms(text: str | None) -> list[str]:
-    """'  ОМС  полис ' -> ['ОМС', 'полис']: every word must match (case-insensitive)."""
+    """'  ОМС  полис ' -> ['ОМС', 'полис']: every word must match (see store/search.py)."""
     if not text:
         return []
     return [w for w in text.replace('"', " ").split() if w][:8]
@@ -179,8 +179,16 @@ def developments(store: Store, *, topics: Sequence[str] = (), stages: Sequence[s
                  text: str | None = None, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """Filtered timeline page, newest activity first; `total` = rows matching the filters.
 
-    Text search (tokenised): every word must occur, case-insensitively, in the development
-    title or in one member article's title, lead or body.
+    Text search (store/search.py, served by its inverted index): every word must begin a word,
+    case-insensitively, in the development title or in one member article's title, lead or
+    body ("биометри" finds "биометрических"; "COVID-19" must occur as written).
+
+    Plan, for 1M articles: the development's own filters (topics, stages, dates) and the text
+    match narrow the developments first; source and language filters then look only at those
+    developments' members, in the search index's copy of development_members with each
+    member's source and language (store/search.py search_members) when it is current, else in
+    development_members joined with articles. The page's rows and its members' sources and
+    languages are then fetched for its `limit` developments only, by key.
     """
     where, params = ["TRUE"], {}
     if topics:
@@ -202,54 +210,78 @@ def developments(store: Store, *, topics: Sequence[str] = (), stages: Sequence[s
         params["dto"] = _utc(date_to) + timedelta(days=1)
     art = []
     if sources:
-        art.append("a.source_id IN (SELECT unnest($sources))")
+        art.append("{a}.source_id IN (SELECT unnest($sources))")
         params["sources"] = list(sources)
     if langs:
-        art.append("a.lang IN (SELECT unnest($langs))")
+        art.append("{a}.lang IN (SELECT unnest($langs))")
         params["langs"] = list(langs)
-    if art:
-        where.append("d.id IN (SELECT dm.development_id FROM development_members dm "
-                     "JOIN articles a ON a.id = dm.article_id WHERE " + " AND ".join(art) + ")")
-    words = search_terms(text)
-    if words:
-        # Case-insensitive RE2 match of each escaped word: ~2.5x faster than ILIKE on
-        # Cyrillic, whose UTF-8 lead bytes defeat LIKE's substring prefilter. The text is
-        # wrapped in a CASE on the join's other side so DuckDB cannot push the match into the
-        # articles scan: only development members' bodies are searched, not every article.
-        title_conds, art_conds = [], []
-        for i, w in enumerate(words):
-            params[f"w{i}"] = "(?i)" + re.escape(w)
-            title_conds.append(f"regexp_matches(d2.title, $w{i})")
-            art_conds.append(
-                f"(regexp_matches(CASE WHEN dm.development_id IS NULL THEN '' ELSE a.body END, $w{i})"
-                f" OR regexp_matches(CASE WHEN dm.development_id IS NULL THEN '' "
-                f"ELSE coalesce(a.title, '') || ' ' || coalesce(a.lead, '') END, $w{i}))")
-        where.append("d.id IN (SELECT dm.development_id FROM development_members dm "
-                     "JOIN articles a ON a.id = dm.article_id WHERE " + " AND ".join(art_conds)
-                     + " UNION SELECT d2.id FROM developments d2 WHERE "
-                     + " AND ".join(title_conds) + ")")
     params["limit"], params["offset"] = int(limit), int(offset)
-    sql = f"""
-        WITH page AS (
-            SELECT d.id, d.title, d.stage, d.topics, d.effective_dates, d.first_seen,
-                   d.last_seen, d.n_articles, count(*) OVER () AS total
-            FROM developments d
-            WHERE {' AND '.join(where)}
-            ORDER BY d.last_seen DESC, d.id
-            LIMIT $limit OFFSET $offset
-        ), m AS (
-            SELECT dm.development_id,
-                   list(DISTINCT a.source_id ORDER BY a.source_id) AS sources,
-                   list(DISTINCT a.lang ORDER BY a.lang) AS langs
-            FROM development_members dm JOIN articles a ON a.id = dm.article_id
-            WHERE dm.development_id IN (SELECT id FROM page)
-            GROUP BY 1
-        )
-        SELECT page.*, m.sources, m.langs
-        FROM page LEFT JOIN m ON m.development_id = page.id
-        ORDER BY page.last_seen DESC, page.id"""
     with store.read() as con:
-        return con.execute(sql, params).df()
+        counters = search.counters(con)
+        # Member articles' sources and languages from the search index's copy (a 400k-row
+        # table at 1M articles) when it is current, else from articles.
+        mirror = search.members_current(counters)
+        match = search.development_match(con, search_terms(text), counters)
+        if match is not None:
+            where.append(f"d.id IN ({match.sql})")
+            params.update(match.params)
+        # 1. The page's ids and the total, over narrow columns only.
+        if art:
+            member_sql = ("SELECT sm.development_id FROM search_members sm "
+                          "WHERE sm.doc IS NOT NULL AND " if mirror else
+                          "SELECT dm.development_id FROM development_members dm "
+                          "JOIN articles a ON a.id = dm.article_id WHERE ")
+            alias, dev = ("sm", "sm.development_id") if mirror else ("a", "dm.development_id")
+            sql = f"""
+                WITH cand AS MATERIALIZED (SELECT d.id, d.last_seen FROM developments d
+                                           WHERE {' AND '.join(where)})
+                SELECT d.id, count(*) OVER () AS total FROM cand d
+                WHERE d.id IN ({member_sql} {dev} IN (SELECT id FROM cand)
+                               AND {' AND '.join(a.format(a=alias) for a in art)})
+                ORDER BY d.last_seen DESC, d.id
+                LIMIT $limit OFFSET $offset"""
+        else:
+            sql = f"""
+                SELECT d.id, count(*) OVER () AS total FROM developments d
+                WHERE {' AND '.join(where)}
+                ORDER BY d.last_seen DESC, d.id
+                LIMIT $limit OFFSET $offset"""
+        page = con.execute(sql, params).fetchall()
+        ids = [r[0] for r in page]
+        # 2. Their rows, and their members' sources and languages, by key: list_contains on an
+        #    indexed column is an index lookup for a page-sized list.
+        df = con.execute("""SELECT id, title, stage, topics, effective_dates, first_seen,
+                                   last_seen, n_articles
+                            FROM developments WHERE list_contains($1::VARCHAR[], id)""",
+                         [ids]).df()
+        if mirror:
+            facts = con.execute("SELECT development_id, source_id, lang FROM search_members "
+                                "WHERE doc IS NOT NULL "
+                                "AND list_contains($1::VARCHAR[], development_id)",
+                                [ids]).fetchall()
+        else:
+            members = con.execute("SELECT article_id, development_id FROM development_members "
+                                  "WHERE list_contains($1::VARCHAR[], development_id)",
+                                  [ids]).fetchall()
+            arts = {r[0]: r[1:] for r in con.execute(
+                "SELECT id, source_id, lang FROM articles WHERE list_contains($1::VARCHAR[], id)",
+                [[m[0] for m in members]]).fetchall()}
+            facts = [(did, *arts[aid]) for aid, did in members if aid in arts]
+    srcs: dict[str, set] = {}
+    lang: dict[str, set] = {}
+    for did, source_id, lang_ in facts:
+        srcs.setdefault(did, set()).add(source_id)
+        lang.setdefault(did, set()).add(lang_)
+    df = df.set_index("id").loc[ids].reset_index()
+    df["total"] = pd.Series([page[0][1] if page else 0] * len(df), dtype="int64")
+    df["sources"] = [_distinct_sorted(srcs[i]) if i in srcs else None for i in df["id"]]
+    df["langs"] = [_distinct_sorted(lang[i]) if i in lang else None for i in df["id"]]
+    return df
+
+
+def _distinct_sorted(values: set) -> list:
+    """As SQL list(DISTINCT x ORDER BY x): NULL last."""
+    return sorted(v for v in values if v is not None) + ([None] if None in values else [])
 
 
 def development_pick_list(store: Store, *, limit: int = 200) -> pd.DataFrame:
@@ -279,8 +311,9 @@ def development_detail(store: Store, *, development_id: str, max_members: int = 
             ORDER BY coalesce(a.published_at, a.first_seen_at) DESC
             LIMIT $2""", [development_id, max_members]).df()
         ids = members["id"].tolist()
+        # list_contains: a lookup in the tags_article index for a page of ids (migration 0005)
         tags = con.execute("""SELECT article_id, topic, score, evidence FROM tags
-                              WHERE article_id IN (SELECT unnest($1::VARCHAR[]))
+                              WHERE list_contains($1::VARCHAR[], article_id)
                               ORDER BY article_id, score DESC""", [ids]).df()
         edited = members.loc[members["version"] > 1, "id"].tolist()
         versions = con.execute("""SELECT article_id, version, title, body, fetched_at
