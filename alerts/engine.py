@@ -46,7 +46,9 @@ def get_embedder(cfg, store=None) -> Any:
     wrapped with the `embeddings` table cache when a store is given."""
     from classify import embed as _embed  # the one module that imports embedding models
     base = _embed.get_embedder(section(cfg, "alerts")["embed_backend"])
-    return _embed.CachedEmbedder(store, base) if store is not None else base
+    # workers=None: a big batch of snippets is encoded in worker processes, one call per
+    # development as in-process (classify.embed.encode_many)
+    return _embed.CachedEmbedder(store, base, workers=None) if store is not None else base
 
 
 def _resolve_embedder(store, cfg, embedder):
@@ -193,6 +195,41 @@ def _flag_match_failure(con, dev: Development, exc: BaseException, at) -> None:
                     "resolved = FALSE", [aid, msg[:2000], at])
 
 
+# Developments whose alerts are written in one transaction (see _match_developments).
+WRITE_DEVELOPMENTS = 256
+
+
+def _dev_vectors(embedder, devs: list[Development], need: list[bool]) -> dict[str, Any]:
+    """Vectors of each development's texts (title + snippets), or the exception encoding them
+    raised. Only developments with `need` are encoded: one no rule can match needs none.
+
+    With a caching embedder (`encode_groups`) all of them go through ONE cache read and ONE
+    cache write, each development's misses still encoded on their own (same vectors as one
+    call per development); if that fails, one call per development isolates the culprit."""
+    out: dict[str, Any] = {}
+    todo = [d for d, n in zip(devs, need) if n]
+    if embedder is None or not todo:
+        return out
+    groups = getattr(embedder, "encode_groups", None)
+    if groups is not None:
+        try:
+            texts = [d.texts() for d in todo]
+            for d, t, v in zip(todo, texts, groups(texts)):
+                v = np.asarray(v, dtype=np.float32)
+                if v.ndim != 2 or v.shape[0] != len(t):
+                    raise ValueError(f"embedder returned shape {v.shape} for {len(t)} texts")
+                out[d.id] = v
+            return out
+        except Exception:  # noqa: BLE001 - find which development fails, below
+            out = {}
+    for d in todo:
+        try:
+            out[d.id] = _encode(embedder, d.texts())
+        except Exception as exc:  # noqa: BLE001 - flagged for a human by the caller
+            out[d.id] = exc
+    return out
+
+
 def _match_developments(store, cfg, devs: list[Development], rules: list[dict], embedder,
                         embed_error: str | None, now) -> list[str]:
     st = section(cfg, "alerts")
@@ -211,52 +248,81 @@ def _match_developments(store, cfg, devs: list[Development], rules: list[dict], 
             log.warning("alerts: encoding rule statements failed: %s", exc)
             embed_error, embedder = f"{type(exc).__name__}: {exc}", None
     changed: list[str] = []
-    for dev in devs:
-        matches: list[tuple[dict, M.MatchResult]] = []
-        failure: BaseException | None = None
-        try:
-            dev_vecs = _encode(embedder, dev.texts()) if embedder is not None else None
-            for r in rules:
-                res = M.match_rule(rule_topics=r["topics"], dev_topics=dev.topics,
-                                   rule_vecs=rule_vecs.get(r["id"]), snippet_vecs=dev_vecs,
-                                   threshold=threshold, stage=dev.stage,
-                                   effective_dates=dev.effective_dates,
-                                   any_change_signal=dev.any_change_signal,
+    need = [any(M.needs_similarity(rule_topics=r["topics"], dev_topics=d.topics,
+                                   stage=d.stage, effective_dates=d.effective_dates,
+                                   any_change_signal=d.any_change_signal,
                                    require_change=require_change,
-                                   last_reviewed=r.get("last_reviewed"), last_seen=dev.last_seen)
-                if res.matched:
-                    matches.append((r, res))
-        except Exception as exc:  # noqa: BLE001 - flagged for a human below, never dropped
-            log.exception("alerts: matching development %s failed", dev.id)
-            failure = exc
-        if failure is None and matches:
-            keep = set(M.select_matches([(r["id"], res.score) for r, res in matches],
-                                        margin=st["relative_margin"],
-                                        max_rules=st["max_rules_per_development"]))
-            matches = [(r, res) for r, res in matches if r["id"] in keep]
+                                   last_reviewed=r.get("last_reviewed"),
+                                   last_seen=d.last_seen) for r in rules) for d in devs]
+    vectors = _dev_vectors(embedder, devs, need)
+    # The writes of a group of developments share one transaction (the alerts of a
+    # development are computed with no connection open, exactly as before; the group is
+    # written in the same order, so alert seq numbers are the same).
+    for k in range(0, len(devs), WRITE_DEVELOPMENTS):
+        group = devs[k:k + WRITE_DEVELOPMENTS]
+        outcomes: list[tuple[Development, list, BaseException | None]] = []
+        for dev in group:
+            matches: list[tuple[dict, M.MatchResult]] = []
+            failure: BaseException | None = None
+            try:
+                dev_vecs = vectors.get(dev.id) if embedder is not None else None
+                if isinstance(dev_vecs, BaseException):
+                    raise dev_vecs
+                for r in rules:
+                    res = M.match_rule(rule_topics=r["topics"], dev_topics=dev.topics,
+                                       rule_vecs=rule_vecs.get(r["id"]), snippet_vecs=dev_vecs,
+                                       threshold=threshold, stage=dev.stage,
+                                       effective_dates=dev.effective_dates,
+                                       any_change_signal=dev.any_change_signal,
+                                       require_change=require_change,
+                                       last_reviewed=r.get("last_reviewed"), last_seen=dev.last_seen)
+                    if res.matched:
+                        matches.append((r, res))
+            except Exception as exc:  # noqa: BLE001 - flagged for a human below, never dropped
+                log.exception("alerts: matching development %s failed", dev.id)
+                failure = exc
+            if failure is None and matches:
+                keep = set(M.select_matches([(r["id"], res.score) for r, res in matches],
+                                            margin=st["relative_margin"],
+                                            max_rules=st["max_rules_per_development"]))
+                matches = [(r, res) for r, res in matches if r["id"] in keep]
+            details = [(r, res, _details(r, dev, res, threshold, st["max_evidence"], embed_error))
+                       for r, res in matches] if failure is None else []
+            outcomes.append((dev, details, failure))
         with store.write() as con:
-            if failure is not None:
-                _flag_match_failure(con, dev, failure, now)
-                continue
-            member_ids = [m["article_id"] for m in dev.members] or [dev.id]
-            con.execute("UPDATE processing_errors SET resolved = TRUE WHERE stage = 'match' AND "
-                        "NOT resolved AND list_contains(?::VARCHAR[], article_id)", [member_ids])
-            for r, res in matches:
-                aid = stable_id("rule_review", r["id"], dev.id)
-                details = _details(r, dev, res, threshold, st["max_evidence"], embed_error)
-                reopen = None
-                cur = fetch_alert(con, aid)
-                if cur is not None and cur["state"] in CLOSED_STATES:
-                    old_stage = (cur["details"] or {}).get("stage")
-                    if M.stage_advanced(old_stage, dev.stage):
-                        reopen = f"development stage advanced: {old_stage or '(none)'} → {dev.stage}"
-                title = f"Rule may need review: {r['id']} — {dev.title}"[:300]
-                outcome = upsert_alert(con, alert_id=aid, kind="rule_review", title=title,
-                                       score=round(res.score, 4), details=details,
-                                       topics=sorted(r["topics"]), at=now, rule_id=r["id"],
-                                       development_id=dev.id, reopen_note=reopen)
-                if outcome:
-                    changed.append(aid)
+            # the current rows of the alerts this group may touch, in one query
+            ids = [stable_id("rule_review", r["id"], dev.id)
+                   for dev, details, _ in outcomes for r, _, _ in details]
+            current = {row[0]: row_to_alert(row) for row in con.execute(
+                f"SELECT {', '.join(ALERT_COLS)} FROM alerts WHERE id IN "
+                "(SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()} if ids else {}
+            # matching worked for these developments: their members' 'match' errors are
+            # resolved (one statement; an article belongs to one development, so this touches
+            # no row a failure below flags)
+            resolved = [aid for dev, _, failure in outcomes if failure is None
+                        for aid in ([m["article_id"] for m in dev.members] or [dev.id])]
+            if resolved:
+                con.execute("UPDATE processing_errors SET resolved = TRUE WHERE stage = 'match' AND "
+                            "NOT resolved AND list_contains(?::VARCHAR[], article_id)", [resolved])
+            for dev, details, failure in outcomes:
+                if failure is not None:
+                    _flag_match_failure(con, dev, failure, now)
+                    continue
+                for r, res, det in details:
+                    aid = stable_id("rule_review", r["id"], dev.id)
+                    reopen = None
+                    cur = current.get(aid)
+                    if cur is not None and cur["state"] in CLOSED_STATES:
+                        old_stage = (cur["details"] or {}).get("stage")
+                        if M.stage_advanced(old_stage, dev.stage):
+                            reopen = f"development stage advanced: {old_stage or '(none)'} → {dev.stage}"
+                    title = f"Rule may need review: {r['id']} — {dev.title}"[:300]
+                    outcome = upsert_alert(con, alert_id=aid, kind="rule_review", title=title,
+                                           score=round(res.score, 4), details=det,
+                                           topics=sorted(r["topics"]), at=now, rule_id=r["id"],
+                                           development_id=dev.id, reopen_note=reopen)
+                    if outcome:
+                        changed.append(aid)
     return changed
 
 

@@ -98,6 +98,19 @@ def stage_advanced(old: str | None, new: str | None) -> bool:
     return True
 
 
+def needs_similarity(*, rule_topics: Sequence[str], dev_topics: Sequence[str],
+                     stage: str | None, effective_dates: Sequence[str] | None,
+                     any_change_signal: bool = False, require_change: bool = True,
+                     last_reviewed=None, last_seen=None) -> bool:
+    """Would `match_rule` with these arguments get as far as comparing vectors? (False: it
+    decides on change, topics and dates alone, so the development's texts need no embedding.)"""
+    if require_change and not reports_change(stage, effective_dates, any_change_signal):
+        return False
+    if not topic_overlap(rule_topics, dev_topics):
+        return False
+    return news_after_review(last_reviewed, last_seen, effective_dates)
+
+
 def match_rule(*, rule_topics: Sequence[str], dev_topics: Sequence[str],
                rule_vecs: np.ndarray | None, snippet_vecs: np.ndarray | None,
                threshold: float, stage: str | None, effective_dates: Sequence[str] | None,

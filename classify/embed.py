@@ -73,6 +73,13 @@ class USEEmbedder:
         with self._lock:
             return _normalise(self._model.encode(texts))
 
+    def set_threads(self, n: int) -> None:
+        """BLAS threads of the forward pass (the vectors do not depend on it)."""
+        self._model.threads = n
+        backend = getattr(self._model, "_backend", None)
+        if backend is not None:
+            backend.threads = n
+
 
 class STEmbedder:
     """Any sentence-transformers model (name on the hub, or a local path)."""
@@ -154,59 +161,250 @@ def get_embedder(cfg_or_name: Any = "use") -> Embedder:
         return _CACHE[name]
 
 
+# -- worker processes ---------------------------------------------------------------------
+# Encoding and classification are CPU-bound numpy + pure Python (regex, tokenizer): threads
+# share one GIL, and the encoder's own BLAS threads only speed up its matrix products (and spin
+# when the other core is busy). So a big batch is spread over forked worker processes, one BLAS
+# thread each: they inherit the loaded models (no load time, pages shared copy-on-write), get
+# their tasks and return their results through pipes, and die with their parent. The work is
+# cut into the same pieces however many workers run (the vectors never depend on it).
+WORKERS_ENV = "LAWWATCH_WORKERS"
+
+
+def worker_count() -> int:
+    """Worker processes for big batches: $LAWWATCH_WORKERS, else min(2, CPUs); 1 = in-process."""
+    import os
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise EmbedError(f"{WORKERS_ENV}={raw!r}: expected a whole number of processes") from None
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+_PARENT_PID: int | None = None
+
+
+def _worker_init() -> None:
+    import os
+    import signal
+    try:  # Linux: die with the parent (a kill -9 of the run must not leave workers behind)
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: workers still exit when their pipe closes
+        pass
+    if os.getppid() != _PARENT_PID:   # the parent died before prctl took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for e in list(_CACHE.values()):
+        if hasattr(e, "set_threads"):
+            e.set_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def fork_map(fn, tasks: Sequence[Any], workers: int | None = None):
+    """``map(fn, tasks)`` (results in order), in forked worker processes when there is more than
+    one task and more than one worker; else in this process. `fn` must be a module-level
+    function; what it needs besides its task must be in module globals before the call (a
+    forked worker sees them). An exception in a task is raised here; a worker that dies
+    (killed, out of memory) raises BrokenProcessPool here instead of hanging.
+
+    Only a single-threaded process forks (a thread of a server could hold a lock the child
+    needs): anywhere else the tasks run in this process."""
+    import multiprocessing as mp
+    import os
+    global _PARENT_PID
+    n = worker_count() if workers is None else workers
+    n = min(n, len(tasks))
+    if n <= 1 or "fork" not in mp.get_all_start_methods() or threading.active_count() > 1:
+        yield from map(fn, tasks)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    _PARENT_PID = os.getpid()
+    pool = ProcessPoolExecutor(n, mp_context=mp.get_context("fork"), initializer=_worker_init)
+    try:
+        yield from pool.map(fn, tasks)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_TASK_EMBEDDER: Any = None
+
+
+def _encode_task(texts: list[str]) -> np.ndarray:
+    return np.asarray(_TASK_EMBEDDER.encode(texts), dtype=np.float32)
+
+
+def encode_many(embedder: Embedder, groups: Sequence[Sequence[str]],
+                workers: int | None = None, min_texts: int = 64) -> list[np.ndarray]:
+    """``[embedder.encode(g) for g in groups]``, spread over worker processes when the groups
+    hold at least `min_texts` texts in all."""
+    global _TASK_EMBEDDER
+    groups = [list(g) for g in groups]
+    if sum(map(len, groups)) < min_texts:
+        workers = 1
+    _TASK_EMBEDDER = embedder
+    try:
+        return list(fork_map(_encode_task, groups, workers))
+    finally:
+        _TASK_EMBEDDER = None
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _arrow(con, sql: str, params: list):
+    """Result of `sql` as a pyarrow Table (no per-row Python objects)."""
+    rel = con.sql(sql, params=params)
+    fetch = getattr(rel, "to_arrow_table", None) or getattr(rel, "arrow")
+    tbl = fetch()
+    return tbl.read_all() if hasattr(tbl, "read_all") else tbl
 
 
 class CachedEmbedder:
     """Wraps an embedder with the ``embeddings`` table (key: model_id + sha256(text)).
 
     Reads the cached vectors for a batch in one short read transaction, encodes the misses, and
-    writes them in one short write transaction; no connection is held while encoding.
+    writes them in one short write transaction; no connection is held while encoding. Vectors
+    move to and from DuckDB as Arrow columns (one query per chunk of hashes, one INSERT per
+    batch), not as Python lists row by row.
+
+    Vectors this instance has read or written are also kept in memory (``memo`` most recent,
+    default 20,000 vectors = 40 MB for 512-d), so a stage that asks again for texts it already
+    encoded (the development aggregates re-reading their members' vectors) makes no query.
     """
 
-    def __init__(self, store, embedder: Embedder, chunk: int = 500):
+    def __init__(self, store, embedder: Embedder, chunk: int = 2000, memo: int = 20000,
+                 workers: int | None = 1):
         self.store = store
+        self.workers = workers
         self.embedder = embedder
         self.model_id = embedder.model_id
         self.dim = embedder.dim
         self.chunk = chunk
         self.hits = 0
         self.misses = 0
+        self._memo: dict[str, np.ndarray] = {}
+        self._memo_max = memo
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        hashes = [text_hash(t) for t in texts]
+    def _remember(self, vecs: Mapping[str, np.ndarray]) -> None:
+        if self._memo_max <= 0:
+            return
+        for h, v in vecs.items():
+            self._memo.pop(h, None)
+            self._memo[h] = v
+        while len(self._memo) > self._memo_max:
+            del self._memo[next(iter(self._memo))]
+
+    def _read(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for `hashes` (one short read transaction)."""
         found: dict[str, np.ndarray] = {}
-        uniq = sorted(set(hashes))
+        if not hashes:
+            return found
         with self.store.read() as con:
-            for i in range(0, len(uniq), self.chunk):
-                part = uniq[i:i + self.chunk]
-                rows = con.execute(
-                    "SELECT text_hash, vector FROM embeddings WHERE model_id = ? AND "
-                    "text_hash IN (SELECT unnest(?::VARCHAR[]))", [self.model_id, part]).fetchall()
-                for h, vec in rows:
-                    found[h] = np.asarray(vec, dtype=np.float32)
-        todo = {}
-        for t, h in zip(texts, hashes):
-            if h not in found and h not in todo:
-                todo[h] = t
-        if todo:
-            vecs = self.embedder.encode(list(todo.values()))
-            new = dict(zip(todo.keys(), vecs))
-            found.update(new)
-            with self.store.write() as con:
-                con.executemany(
-                    "INSERT INTO embeddings (model_id, text_hash, vector) VALUES (?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    [[self.model_id, h, v.astype(np.float32).tolist()] for h, v in new.items()])
-        self.misses += len(todo)
-        self.hits += len(set(hashes)) - len(todo)
-        for i, h in enumerate(hashes):
-            out[i] = found[h]
+            for i in range(0, len(hashes), self.chunk):
+                part = list(hashes[i:i + self.chunk])
+                tbl = _arrow(con, "SELECT text_hash, vector FROM embeddings WHERE model_id = $1 "
+                                  "AND text_hash IN (SELECT unnest($2::VARCHAR[]))",
+                             [self.model_id, part])
+                if tbl.num_rows == 0:
+                    continue
+                keys = tbl.column("text_hash").to_pylist()
+                col = tbl.column("vector").combine_chunks()
+                flat = col.flatten().to_numpy(zero_copy_only=False)
+                if flat.size == tbl.num_rows * self.dim and col.null_count == 0:
+                    mat = np.asarray(flat, dtype=np.float32).reshape(tbl.num_rows, self.dim)
+                    found.update(zip(keys, mat))
+                else:  # vectors of another length (should not happen): row by row
+                    for h, vec in zip(keys, col.to_pylist()):
+                        found[h] = np.asarray(vec, dtype=np.float32)
+        return found
+
+    def _write(self, new: Mapping[str, np.ndarray]) -> None:
+        """Insert new vectors (one short write transaction, one Arrow INSERT)."""
+        if not new:
+            return
+        import pyarrow as pa
+        keys = list(new)
+        mat = np.ascontiguousarray(np.vstack([new[h] for h in keys]), dtype=np.float32)
+        offsets = np.arange(0, mat.size + 1, mat.shape[1], dtype=np.int32)
+        vec = pa.ListArray.from_arrays(pa.array(offsets), pa.array(mat.ravel()))
+        tbl = pa.table({"model_id": pa.array([self.model_id] * len(keys), pa.string()),
+                        "text_hash": pa.array(keys, pa.string()), "vector": vec})
+        with self.store.write() as con:
+            con.register("_lw_new_embeddings", tbl)
+            try:
+                con.execute("INSERT INTO embeddings (model_id, text_hash, vector) "
+                            "SELECT model_id, text_hash, vector FROM _lw_new_embeddings "
+                            "ON CONFLICT DO NOTHING")
+            finally:
+                con.unregister("_lw_new_embeddings")
+
+    def encode(self, texts: Sequence[str], piece: int | None = None) -> np.ndarray:
+        """Vectors of `texts`. With `piece`, the misses are encoded `piece` texts per encoder
+        call (in worker processes when this embedder has workers); the vectors then depend on
+        `piece` only, not on how many workers ran."""
+        if not piece:
+            return self.encode_groups([texts])[0]
+        texts = list(texts)
+        parts = self.encode_groups([texts[i:i + piece] for i in range(0, len(texts), piece)])
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
+
+    def encode_groups(self, groups: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Vectors for several lists of texts with ONE cache read and ONE cache write.
+
+        The misses of each group are encoded by their own ``embedder.encode`` call, exactly as
+        ``encode(group)`` one group at a time would (so the vectors are bit-identical to that:
+        an encoder's batch composition can move the last float bits)."""
+        groups = [list(g) for g in groups]
+        hashes = [[text_hash(t) for t in g] for g in groups]
+        found: dict[str, np.ndarray] = {}
+        wanted = sorted({h for hs in hashes for h in hs})
+        need = []
+        for h in wanted:
+            v = self._memo.get(h)
+            if v is None:
+                need.append(h)
+            else:
+                found[h] = v
+        read = self._read(need)
+        found.update(read)
+        # each group's misses, minus those an earlier group encodes (as one group after the
+        # other would find them), each encoded by its own call
+        todos: list[dict[str, str]] = []
+        planned: set[str] = set()
+        for g, hs in zip(groups, hashes):
+            todo: dict[str, str] = {}
+            for t, h in zip(g, hs):
+                if h not in found and h not in planned and h not in todo:
+                    todo[h] = t
+            planned.update(todo)
+            self.hits += len(set(hs)) - len(todo)
+            self.misses += len(todo)
+            if todo:
+                todos.append(todo)
+        new: dict[str, np.ndarray] = {}
+        encoded = encode_many(self.embedder, [list(t.values()) for t in todos], self.workers)
+        for todo, vecs in zip(todos, encoded):
+            if vecs.ndim != 2 or vecs.shape[0] != len(todo):
+                raise ValueError(f"embedder returned shape {vecs.shape} for {len(todo)} texts")
+            new.update(zip(todo.keys(), vecs))
+        found.update(new)
+        self._write(new)
+        self._remember(read)
+        self._remember(new)
+        out = []
+        for g, hs in zip(groups, hashes):
+            arr = np.zeros((len(g), self.dim), dtype=np.float32)
+            for i, h in enumerate(hs):
+                arr[i] = found[h]
+            out.append(arr)
         return out
 
 

@@ -32,6 +32,8 @@ class RunReport:
     alerts: int = 0
     deliveries: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    # CPU seconds per stage, this process and its (joined) worker processes together
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     status: str = "ok"
 
     def to_json(self) -> dict[str, Any]:
@@ -52,51 +54,63 @@ def run_once(cfg: Config, store: Store, *, replay: str | Path | None = None,
         con.execute("INSERT INTO runs (id, started_at, mode, status, stats) "
                     "VALUES (?, ?, ?, 'running', ?)", [run_id, started, mode, json.dumps(owner)])
     try:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         sync_rules(store, cfg)
-        report.seconds["rules"] = time.perf_counter() - t
+        _stage(report, "rules", t, c)
 
         from crawler.run import crawl
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         result = crawl(cfg, store, run_id=run_id, replay=str(replay) if replay else None,
                        progress=progress)
-        report.seconds["crawl"] = time.perf_counter() - t
+        _stage(report, "crawl", t, c)
         report.crawled = {sid: _plain(s) for sid, s in result.sources.items()}
         report.changed_articles = len(result.changed_article_ids)
 
         from classify.store_io import classify_pending
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         # Classify everything pending, not only this run's changes: a run that died after the
         # crawl left stored-but-unclassified articles, and a new classifier version re-tags.
         classified = classify_pending(store, cfg)
         report.classified = len(classified)
-        report.seconds["classify"] = time.perf_counter() - t
+        _stage(report, "classify", t, c)
 
         from classify.developments import update_developments
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         # None: every tagged article not yet in a development, not only this run's — a run
         # killed after classifying left such articles, and the rerun classifies nothing new.
         devs = update_developments(store, cfg, None)
         report.developments = len(devs)
-        report.seconds["developments"] = time.perf_counter() - t
+        _stage(report, "developments", t, c)
 
         from alerts.engine import process
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         alerts = process(store, cfg, development_ids=None)
         report.alerts = len(alerts)
-        report.seconds["alerts"] = time.perf_counter() - t
+        _stage(report, "alerts", t, c)
 
         if deliver:
             from alerts.deliver import deliver_pending
-            t = time.perf_counter()
+            t, c = time.perf_counter(), _cpu()
             report.deliveries = _plain(deliver_pending(store, cfg))
-            report.seconds["deliver"] = time.perf_counter() - t
+            _stage(report, "deliver", t, c)
     except BaseException as exc:
         report.status = "failed"
         _finish(store, run_id, report, error=f"{type(exc).__name__}: {exc}")
         raise
     _finish(store, run_id, report)
     return report
+
+
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished worker processes."""
+    import resource
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _stage(report: RunReport, name: str, t: float, c: float) -> None:
+    report.seconds[name] = time.perf_counter() - t
+    report.cpu_seconds[name] = _cpu() - c
 
 
 def _mark_interrupted(con) -> None:
