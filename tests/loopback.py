@@ -148,18 +148,28 @@ def reset_connection(req: Request) -> None:
     h.connection.close()
 
 
+def _send_head(req: Request, content_type: str, length: int,
+               headers: dict[str, str] | None = None):
+    """Send a 200 head announcing `length` body bytes on a connection that closes after the
+    response; return the handler for the route to write (part of) the body."""
+    h = req.handler
+    h.close_connection = True
+    h.send_response(200)
+    h.send_header("Content-Type", content_type)
+    h.send_header("Content-Length", str(length))
+    for k, v in (headers or {}).items():
+        h.send_header(k, v)
+    h.end_headers()
+    return h
+
+
 def trickle(body: bytes, *, chunk: int = 1, delay_s: float = 0.1, max_s: float = 10.0,
             content_type: str = "text/html; charset=utf-8") -> Callable[[Request], None]:
     """A route that sends a correct 200 head (with Content-Length) and then the body `chunk`
     bytes every `delay_s`: each read is quick, the whole body takes forever. Gives up when the
     client goes away or after `max_s`."""
     def route(req: Request) -> None:
-        h = req.handler
-        h.close_connection = True
-        h.send_response(200)
-        h.send_header("Content-Type", content_type)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
+        h = _send_head(req, content_type, len(body))
         end = time.monotonic() + max_s
         try:
             h.wfile.flush()
@@ -179,14 +189,7 @@ def truncated(body: bytes, send: int, *, content_type: str = "text/html; charset
     """A route that announces the whole body (Content-Length) but sends only `send` bytes of
     it and closes the connection: a response cut short on the wire."""
     def route(req: Request) -> None:
-        h = req.handler
-        h.close_connection = True
-        h.send_response(200)
-        h.send_header("Content-Type", content_type)
-        h.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
+        h = _send_head(req, content_type, len(body), headers)
         try:
             h.wfile.write(body[:send])
             h.wfile.flush()
