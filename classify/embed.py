@@ -331,6 +331,8 @@ class CachedEmbedder:
         if not new:
             return
         import pyarrow as pa
+
+        from store.articles import register_table
         keys = list(new)
         mat = np.ascontiguousarray(np.vstack([new[h] for h in keys]), dtype=np.float32)
         offsets = np.arange(0, mat.size + 1, mat.shape[1], dtype=np.int32)
@@ -338,7 +340,7 @@ class CachedEmbedder:
         tbl = pa.table({"model_id": pa.array([self.model_id] * len(keys), pa.string()),
                         "text_hash": pa.array(keys, pa.string()), "vector": vec})
         with self.store.write() as con:
-            con.register("_lw_new_embeddings", tbl)
+            register_table(con, "_lw_new_embeddings", tbl)
             try:
                 con.execute("INSERT INTO embeddings (model_id, text_hash, vector) "
                             "SELECT model_id, text_hash, vector FROM _lw_new_embeddings "

@@ -112,6 +112,7 @@ def _write(store, results: list[tuple[dict, Any]], errors: list[tuple[dict, str]
     """One write transaction for a group of classified articles (and failed ones)."""
     import pyarrow as pa
 
+    from store.articles import register_table
     from store.db import utcnow
 
     if not results and not errors:
@@ -147,7 +148,7 @@ def _write(store, results: list[tuple[dict, Any]], errors: list[tuple[dict, str]
     }
     with store.write() as con:
         for name, tbl in tables.items():
-            con.register(name, tbl)
+            register_table(con, name, tbl)
         try:
             if ids:
                 con.execute("DELETE FROM tags WHERE article_id IN (SELECT id FROM _lw_ids)")

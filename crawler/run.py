@@ -44,7 +44,7 @@ from crawler.base import FetchFailed, Page, SelectorDrift
 from crawler.canonical import canonicalize, normalize_url
 from crawler.fetch import Counters, Fetcher, FetchRecord, Validators
 from crawler.warc import WarcWriter
-from store.articles import upsert_articles
+from store.articles import register_table, upsert_articles
 from store.records import ArticleRecord
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ def _write_fetches(con, rows: list[list[Any]]) -> None:
         if c == "fetched_at":
             vals = [None if v is None else v.astimezone(dt.timezone.utc) for v in vals]
         cols[c] = pa.array(vals, types[c])
-    con.register("_lw_fetches", pa.table(cols))
+    register_table(con, "_lw_fetches", pa.table(cols))
     try:
         con.execute(_FETCH_SQL.replace(
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

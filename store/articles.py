@@ -115,6 +115,16 @@ def upsert_articles(con: duckdb.DuckDBPyConnection,
     return out  # type: ignore[return-value]
 
 
+def register_table(con: duckdb.DuckDBPyConnection, name: str, table) -> None:
+    """`con.register(name, table)` on a connection the caller may have used: a result of its
+    last execute() still unread makes DuckDB (>= 2) refuse the registration, so that statement
+    is first run to its end (complete(); nothing is discarded)."""
+    complete = getattr(con, "complete", None)
+    if complete is not None:
+        complete()
+    con.register(name, table)
+
+
 _TS_COLS = ("published_at", "updated_at", "fetched_at")
 
 
@@ -161,7 +171,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, new) -> None:
         "content_hash": pa.array([n[4] for n in new], s),
         "extra": pa.array([json.dumps(r.extra, ensure_ascii=False, default=str) for r in recs], s),
     })
-    con.register("_lw_articles", tbl)
+    register_table(con, "_lw_articles", tbl)
     try:
         con.execute("INSERT INTO articles (id, canonical_url, source_id, kind, title, lead, body, lang, "
                     "authors, section, tags, published_at, updated_at, fetched_at, content_hash, "
