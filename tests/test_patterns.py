@@ -94,3 +94,52 @@ def test_host_setting_counts():
     act = host_counts('Постановление Правительства Амурской области от 14.01.2026 № 11',
                       "Об утверждении порядка поощрения руководителям государственных учреждений здравоохранения")
     assert act["migrant"] == 0 and setting_flags(act)[0] == 0.0 and setting_flags(act)[3] == 1.0
+
+
+def _labelled_texts():
+    import json
+    from pathlib import Path
+    data = Path(__file__).resolve().parents[1] / "classify" / "data"
+    for f in sorted(data.glob("*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            yield r.get("title") or ""
+            yield r.get("text") or ""
+
+
+def test_any_term_prefilter_changes_nothing():
+    """The one-scan prefilter (CompiledTopic.any_term) must give exactly the per-term scan's
+    matches: every topic over every labelled text, with and without it."""
+    from dataclasses import replace
+    compiled = compile_topics(load_topics_file())
+    assert all(ct.any_term is not None for ct in compiled.values())
+    plain = {tid: replace(ct, any_term=None) for tid, ct in compiled.items()}
+    n = hits = 0
+    for text in _labelled_texts():
+        for tid in compiled:
+            got, want = compiled[tid].find(text), plain[tid].find(text)
+            assert got == want, (tid, text[:80])
+            n += 1
+            hits += bool(want)
+    assert n > 10000 and hits > 500
+
+
+def test_any_of_refuses_what_it_cannot_combine():
+    from classify.patterns import any_of
+    assert any_of([]) is None
+    assert any_of([r"(a)\1", "b"]) is None            # backreference would change meaning
+    assert any_of([r"(?P<x>a)(?P=x)"]) is None
+    assert any_of([r"a(?i)b"]) is None                 # inline flag not at the start: invalid
+    rx = any_of([r"патент\w*", r"work permits?"])
+    assert rx.search("Новые ПАТЕНТЫ") and rx.search("a work permit") and not rx.search("компатентный")
+
+
+def test_stage_cue_prefilter_changes_nothing(monkeypatch):
+    import classify.legal_change as lc
+    texts = list(_labelled_texts())
+    fast = [lc.stage_scores(t, t[:120]) for t in texts]
+    monkeypatch.setattr(lc, "_CUE_ANY", {st: None for st in lc._CUE_ANY})
+    monkeypatch.setattr(lc, "_OBL_ANY", None)
+    slow = [lc.stage_scores(t, t[:120]) for t in texts]
+    assert fast == slow
+    assert sum(1 for s, _ in slow if any(s.values())) > 500
