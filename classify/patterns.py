@@ -228,14 +228,19 @@ HOST_GROUPS: dict[str, tuple[str, ...]] = {
                    r"(in|to|into|arriv\w+ in|enter\w*|visit\w*) Kazakhstan\b", r"(в|на территори\w+) (Казахстан|Республик\w+ Казахстан)\w*",
                    r"Республик\w+ Казахстан", r"Казакстан\w*", r"Түштүк Корея\w*", r"Kazakhstan\b", r"Kazakh\b",
                    r"Казахстан\b", r"Казахстане", r"Казахстана", r"(в|по) Узбекистан\w*", r"(in|to) Uzbekistan\b",
-                   r"Өзбекстанда", r"O'zbekiston\w*"),
+                   r"Өзбекстанда", r"O'zbekiston\w*",
+                   # Kazakh outlets' abbreviation for Kazakhstan (Kyrgyzstan is "КР")
+                   r"РК\b", r"Zakon\.kz", r"Tengrinews", r"Kazinform"),
     # Kyrgyzstan as host (its own registration of foreigners, e-gates at Manas, Russians arriving in Kyrgyzstan)
     "kg_host": (r"(in|to|into|enter(ing)?|arriv\w+ in|visit(ing)?) Kyrgyzstan\b", r"(в|на территори\w+) (Кыргызстан|Киргизи|КР\b)\w*",
                 r"Кыргызстанга", r"Кыргызстанда", r"Кыргыз Республикасына", r"Манас\w*", r"Manas\b", r"ГРС\b", r"SRS\b",
                 r"Tunduk", r"Түндүк\w*", r"Chui\b", r"Chuy\b", r"Чуйск\w*", r"Чүй\w*", r"Issyk-?Kul\w*", r"Иссык-?Кул\w*",
-                r"Ысык-?Көл\w*", r"О внешней миграции", r"On External Migration", r"Жээнбеков\w*", r"Jeenbekov"),
+                r"Ысык-?Көл\w*", r"О внешней миграции", r"On External Migration", r"Жээнбеков\w*", r"Jeenbekov",
+                # its own population register and foreigners removed FROM it
+                r"State Registration Service", r"Государственн\w+ регистрационн\w+ служб\w*",
+                r"(deport\w*|expel\w*|выдвор\w*|депорт\w*) (\S+ ){0,3}(from|out of|из) (Kyrgyzstan|Кыргызстан\w*|Киргизи\w*|КР\b)"),
     # own citizens: a country's measures for its own people
-    "own_citizens": (r"граждан\w* (России|РФ|Российской Федерации)", r"россиян(е|ам|ами|ах|ин|ина|ину|ином|ке|ка|ки|ок)?\b", r"Russian citizens", r"citizens of Russia",
+    "own_citizens": (r"граждан\w* (России|РФ|Российской Федерации)", r"россиян(е|ам|ами|ах|ин|ина|ину|ином|ке|ка|ки|ок)?\b", r"Russian citizens", r"citizens of Russia", r"Russians\b",
                      r"own citizens", r"граждан\w* Кыргызстан\w* (внутри|в) (стран|республик)\w*", r"населени\w+",
                      r"застрахованн\w+ лиц\w*", r"медицинск\w+ работник\w*", r"руководител\w+ (государственн|медицинск)\w*",
                      r"учреждени\w+ здравоохранени\w*"),
@@ -251,7 +256,7 @@ HOST_GROUPS: dict[str, tuple[str, ...]] = {
 HOST_GROUP_IDS = tuple(HOST_GROUPS)
 _HOST_RX = {g: re.compile(r"(?<!\w)(?:" + "|".join(ps) + ")", FLAGS) for g, ps in HOST_GROUPS.items()}
 # Abbreviations that must match case-sensitively (US, EU, ICE, UK, SRS) are re-checked below.
-_CASE_SENSITIVE = re.compile(r"^(U\.?S\.?A?|EU|ICE|UK|SRS|EEU|EAEU|EES|UAE|ГРС|МВД|ГУВМ|РФ|США|ОАЭ)$")
+_CASE_SENSITIVE = re.compile(r"^(U\.?S\.?A?|EU|ICE|UK|SRS|EEU|EAEU|EES|UAE|ГРС|МВД|ГУВМ|РФ|РК|КР|США|ОАЭ)$")
 
 
 def host_counts(title: str, text: str) -> dict[str, int]:
