@@ -238,7 +238,11 @@ HOST_GROUPS: dict[str, tuple[str, ...]] = {
                 r"Ысык-?Көл\w*", r"О внешней миграции", r"On External Migration", r"Жээнбеков\w*", r"Jeenbekov",
                 # its own population register and foreigners removed FROM it
                 r"State Registration Service", r"Государственн\w+ регистрационн\w+ служб\w*",
-                r"(deport\w*|expel\w*|выдвор\w*|депорт\w*) (\S+ ){0,3}(from|out of|из) (Kyrgyzstan|Кыргызстан\w*|Киргизи\w*|КР\b)"),
+                r"(deport\w*|expel\w*|выдвор\w*|депорт\w*) (\S+ ){0,3}(from|out of|из) (Kyrgyzstan|Кыргызстан\w*|Киргизи\w*|КР\b)",
+                # Kyrgyz ministries and the Kyrgyz CHI fund as the actors of a domestic measure
+                r"Кыргыз Республикасынын [^.\n]{0,40}министрлиг\w*", r"Милдеттүү медициналык камсыздандыруу фонд\w*",
+                r"(Министерств\w+ (здравоохранени|труд|социальн)\w*|Минздрав\w*|Минтруд\w*|Фонд\w* обязательного "
+                r"медицинского страховани\w*) [^.\n]{0,40}(КР|Кыргызской Республики)\b"),
     # own citizens: a country's measures for its own people
     "own_citizens": (r"граждан\w* (России|РФ|Российской Федерации)", r"россиян(е|ам|ами|ах|ин|ина|ину|ином|ке|ка|ки|ок)?\b", r"Russian citizens", r"citizens of Russia", r"Russians\b",
                      r"own citizens", r"граждан\w* Кыргызстан\w* (внутри|в) (стран|республик)\w*", r"населени\w+",
@@ -259,12 +263,28 @@ _HOST_RX = {g: re.compile(r"(?<!\w)(?:" + "|".join(ps) + ")", FLAGS) for g, ps i
 _CASE_SENSITIVE = re.compile(r"^(U\.?S\.?A?|EU|ICE|UK|SRS|EEU|EAEU|EES|UAE|ГРС|МВД|ГУВМ|РФ|РК|КР|США|ОАЭ)$")
 
 
+# A list of EAEU member states ("граждан стран ЕАЭС (Армения, Беларусь, Казахстан, Кыргызстан)")
+# names Kazakhstan and Kyrgyzstan as members, not as the place where the item happens: such lists
+# are blanked before the host-country groups are counted.
+_MEMBER = (r"(Армени\w*|Беларус\w*|Белорусси\w*|Казахстан\w*|Кыргызстан\w*|Киргизи\w*|Росси\w*|"
+           r"Armenia\w*|Belarus\w*|Kazakhstan\w*|Kyrgyz(stan)?|Russia\w*)")
+_MEMBER_LIST = re.compile(_MEMBER + r"(\s*(,|и|and|,\s*and)\s*" + _MEMBER + r"){2,}", FLAGS)
+_HOST_ONLY = ("other_host", "kg_host")
+
+
+def _blank_member_lists(s: str) -> str:
+    return _MEMBER_LIST.sub(lambda m: " " * len(m.group(0)), s) if s else s
+
+
 def host_counts(title: str, text: str) -> dict[str, int]:
-    """Matches per setting group in title + text (title matches count double)."""
+    """Matches per setting group in title + text (title matches count double); lists of EAEU
+    member states do not count for the host-country groups."""
     out = {}
+    blanked = (_blank_member_lists(title or ""), _blank_member_lists(text or ""))
     for g, rx in _HOST_RX.items():
         n = 0
-        for s, w in ((title or "", 2), (text or "", 1)):
+        pairs = ((blanked[0], 2), (blanked[1], 1)) if g in _HOST_ONLY else ((title or "", 2), (text or "", 1))
+        for s, w in pairs:
             for m in rx.finditer(s):
                 tok = m.group(0)
                 if _CASE_SENSITIVE.match(tok.upper().replace(" ", "")) and tok != tok.upper():

@@ -143,3 +143,22 @@ def test_stage_cue_prefilter_changes_nothing(monkeypatch):
     slow = [lc.stage_scores(t, t[:120]) for t in texts]
     assert fast == slow
     assert sum(1 for s, _ in slow if any(s.values())) > 500
+
+
+def test_host_setting_groups():
+    """Setting groups behind the gate (scoring.setting_gate): a list of EAEU member states is not a
+    host country; Kyrgyzstan's own registration service, ministries and deportations from it are;
+    the Kyrgyz Ministry of Justice filing an EAEU Court case is not (the case is about Russia)."""
+    from classify.patterns import host_counts
+    c = host_counts("", "Запрет не распространяется на граждан стран ЕАЭС (Армения, Беларусь, "
+                        "Казахстан, Кыргызстан).")
+    assert c["other_host"] == 0 and c["kg_host"] == 0
+    assert host_counts("", "In Kazakhstan the quota is set by the akimat.")["other_host"] == 1
+    assert host_counts("", "Chairman of the State Registration Service announced")["kg_host"] == 1
+    assert host_counts("", "It is proposed to deport foreigners from Kyrgyzstan for offences")["kg_host"] == 1
+    assert host_counts("", "Кыргыз Республикасынын Саламаттык сактоо министрлигинин буйругу")["kg_host"] == 1
+    assert host_counts("Р-7/25 Центр судебного представительства при Министерстве юстиции "
+                       "Кыргызской Республики", "")["kg_host"] == 0
+    assert host_counts("", "Въезд в РК ограничен")["other_host"] == 1
+    assert host_counts("", "въезд в рк")["other_host"] == 0          # only the abbreviation
+    assert host_counts("", "the identity of Russians leaving the country")["own_citizens"] == 1
