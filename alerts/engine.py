@@ -32,7 +32,7 @@ import numpy as np
 from alerts import match as M
 from alerts.config_schema import section
 from alerts.events import (CLOSED_STATES, ENGINE_ACTOR, OPEN_STATES, fetch_alert, row_to_alert,
-                           ALERT_COLS, set_state, upsert_alert)
+                           ALERT_COLS, set_state, upsert_alert, upsert_alerts)
 from alerts.rules import list_rules
 from store.db import stable_id, utcnow
 
@@ -304,6 +304,7 @@ def _match_developments(store, cfg, devs: list[Development], rules: list[dict], 
             if resolved:
                 con.execute("UPDATE processing_errors SET resolved = TRUE WHERE stage = 'match' AND "
                             "NOT resolved AND list_contains(?::VARCHAR[], article_id)", [resolved])
+            specs: list[dict] = []
             for dev, details, failure in outcomes:
                 if failure is not None:
                     _flag_match_failure(con, dev, failure, now)
@@ -317,12 +318,14 @@ def _match_developments(store, cfg, devs: list[Development], rules: list[dict], 
                         if M.stage_advanced(old_stage, dev.stage):
                             reopen = f"development stage advanced: {old_stage or '(none)'} → {dev.stage}"
                     title = f"Rule may need review: {r['id']} — {dev.title}"[:300]
-                    outcome = upsert_alert(con, alert_id=aid, kind="rule_review", title=title,
-                                           score=round(res.score, 4), details=det,
-                                           topics=sorted(r["topics"]), at=now, rule_id=r["id"],
-                                           development_id=dev.id, reopen_note=reopen)
-                    if outcome:
-                        changed.append(aid)
+                    specs.append(dict(alert_id=aid, kind="rule_review", title=title,
+                                      score=round(res.score, 4), details=det,
+                                      topics=sorted(r["topics"]), at=now, rule_id=r["id"],
+                                      development_id=dev.id, reopen_note=reopen, current=cur))
+            # in order, as one upsert_alert per spec would (new alerts in set-based statements)
+            for spec, outcome in zip(specs, upsert_alerts(con, specs)):
+                if outcome:
+                    changed.append(spec["alert_id"])
     return changed
 
 

@@ -112,11 +112,15 @@ def _same(a: Any, b: Any) -> bool:
     return dumps(a) == dumps(b)
 
 
+_FETCH: Any = object()     # upsert_alert(current=...) default: read the current row
+
+
 def upsert_alert(con, *, alert_id: str, kind: str, title: str, score: float | None,
                  details: dict, topics: list[str], at: _dt.datetime, rule_id: str | None = None,
                  development_id: str | None = None, source_id: str | None = None,
                  article_id: str | None = None, reopen_note: str | None = None,
-                 fingerprint: Callable[[dict], Any] | None = None) -> str | None:
+                 fingerprint: Callable[[dict], Any] | None = None,
+                 current: Any = _FETCH, seq: int | None = None) -> str | None:
     """Raise, update or reopen one alert; returns "raised" / "updated" / "reopened" / None.
 
     - no row: insert it `open`, history event, outbox `alert.raised`;
@@ -124,11 +128,14 @@ def upsert_alert(con, *, alert_id: str, kind: str, title: str, score: float | No
       update them with a new seq and an outbox `alert.updated`; else nothing;
     - resolved/dismissed: untouched unless `reopen_note` is given; then it is updated, set
       `open`, with a history event and an outbox `alert.state_changed`.
+    `current`: the alert's row as `fetch_alert` returns it (None: no row), when the caller has
+    already read it in this transaction; `seq`: the change cursor to use if it changes (taken
+    from the sequence by the caller, see upsert_alerts).
     """
     details = json.loads(dumps(details))           # normalise (dates -> strings)
-    cur = fetch_alert(con, alert_id)
+    cur = fetch_alert(con, alert_id) if current is _FETCH else current
     if cur is None:
-        seq = next_seq(con)
+        seq = next_seq(con) if seq is None else seq
         con.execute(f"INSERT INTO alerts ({', '.join(ALERT_COLS)}) VALUES "
                     f"({', '.join('?' * len(ALERT_COLS))})",
                     [alert_id, kind, rule_id, development_id, source_id, article_id, "open",
@@ -139,7 +146,7 @@ def upsert_alert(con, *, alert_id: str, kind: str, title: str, score: float | No
     if cur["state"] in CLOSED_STATES:
         if not reopen_note:
             return None
-        seq = next_seq(con)
+        seq = next_seq(con) if seq is None else seq
         con.execute("UPDATE alerts SET state = 'open', title = ?, score = ?, details = ?, "
                     "topics = ?, updated_at = ?, seq = ? WHERE id = ?",
                     [title, score, dumps(details), topics, at, seq, alert_id])
@@ -155,11 +162,116 @@ def upsert_alert(con, *, alert_id: str, kind: str, title: str, score: float | No
                      and _same(cur["details"], details) and sorted(cur["topics"]) == sorted(topics))
     if unchanged:
         return None
-    seq = next_seq(con)
+    seq = next_seq(con) if seq is None else seq
     con.execute("UPDATE alerts SET title = ?, score = ?, details = ?, topics = ?, updated_at = ?, "
                 "seq = ? WHERE id = ?", [title, score, dumps(details), topics, at, seq, alert_id])
     write_outbox(con, fetch_alert(con, alert_id), "alert.updated", at)
     return "updated"
+
+
+def _decide(spec: dict) -> str | None:
+    """What upsert_alert would do for `spec` (its keyword arguments, `current` included), without
+    touching the database: "raise" / "reopen" / "update" / None."""
+    cur = spec["current"]
+    if cur is None:
+        return "raise"
+    if cur["state"] in CLOSED_STATES:
+        return "reopen" if spec.get("reopen_note") else None
+    details = json.loads(dumps(spec["details"]))
+    fp = spec.get("fingerprint")
+    if fp is not None:
+        unchanged = _same(fp(cur["details"]), fp(details)) and cur["title"] == spec["title"]
+    else:
+        unchanged = (cur["title"] == spec["title"] and _same(cur["score"], spec["score"])
+                     and _same(cur["details"], details)
+                     and sorted(cur["topics"]) == sorted(spec["topics"]))
+    return None if unchanged else "update"
+
+
+def upsert_alerts(con, specs: list[dict]) -> list[str | None]:
+    """``[upsert_alert(con, **s) for s in specs]`` with the same database result, for specs that
+    each carry `current` (their row read in this transaction) and name distinct alerts.
+
+    The change cursors are taken from the sequence in one statement and handed out in spec order
+    (the values sequential calls would get); new alerts — most of them on a first crawl — are
+    then inserted with three set-based statements (alerts, their `raised` history events, their
+    outbox events) instead of ~6 statements each; updates and reopens go through upsert_alert."""
+    import pyarrow as pa
+
+    from store.articles import register_table
+
+    decisions = [_decide(s) for s in specs]
+    k = sum(1 for d in decisions if d)
+    if not k:
+        return [None] * len(specs)
+    seqs = sorted(int(r[0]) for r in con.execute(
+        "SELECT nextval('alert_seq') FROM range(?)", [k]).fetchall())
+    out: list[str | None] = []
+    raised: list[tuple[dict, int]] = []
+    it = iter(seqs)
+    for spec, d in zip(specs, decisions):
+        if d is None:
+            out.append(None)
+        elif d == "raise":
+            raised.append((spec, next(it)))
+            out.append("raised")
+        else:
+            out.append(upsert_alert(con, **{**spec, "seq": next(it)}))
+    if not raised:
+        return out
+    rows = []
+    for spec, seq in raised:
+        rows.append([spec["alert_id"], spec["kind"], spec.get("rule_id"), spec.get("development_id"),
+                     spec.get("source_id"), spec.get("article_id"), "open", spec["title"],
+                     None if spec["score"] is None else float(spec["score"]),
+                     dumps(json.loads(dumps(spec["details"]))), spec["at"],
+                     spec["at"], seq, list(spec["topics"])])
+    ts = pa.timestamp("us", tz="UTC")
+    utc = _dt.timezone.utc
+    col = list(zip(*rows))
+    alerts = pa.table({
+        "id": pa.array(col[0], pa.string()), "kind": pa.array(col[1], pa.string()),
+        "rule_id": pa.array(col[2], pa.string()), "development_id": pa.array(col[3], pa.string()),
+        "source_id": pa.array(col[4], pa.string()), "article_id": pa.array(col[5], pa.string()),
+        "state": pa.array(col[6], pa.string()), "title": pa.array(col[7], pa.string()),
+        "score": pa.array(col[8], pa.float64()), "details": pa.array(col[9], pa.string()),
+        "created_at": pa.array([a.astimezone(utc) for a in col[10]], ts),
+        "updated_at": pa.array([a.astimezone(utc) for a in col[11]], ts),
+        "seq": pa.array(col[12], pa.int64()), "topics": pa.array(col[13], pa.list_(pa.string())),
+    })
+    # the events and payloads exactly as upsert_alert writes them for a new alert (its first
+    # history event has seq 1: alert rows are never deleted, so no event can exist before it)
+    events = pa.table({
+        "alert_id": pa.array(col[0], pa.string()),
+        "occurred_at": pa.array([a.astimezone(utc) for a in col[10]], ts),
+    })
+    eids, payloads = [], []
+    for row in rows:
+        alert = row_to_alert(tuple(row))
+        eid = event_id_for(alert["id"], alert["seq"])
+        eids.append(eid)
+        payloads.append(dumps(build_payload(alert, "alert.raised", eid, row[10])))
+    outbox = pa.table({
+        "event_id": pa.array(eids, pa.string()), "alert_id": pa.array(col[0], pa.string()),
+        "payload": pa.array(payloads, pa.string()),
+        "created_at": pa.array([a.astimezone(utc) for a in col[10]], ts),
+    })
+    register_table(con, "_lw_new_alerts", alerts)
+    register_table(con, "_lw_new_events", events)
+    register_table(con, "_lw_new_outbox", outbox)
+    try:
+        con.execute(f"INSERT INTO alerts ({', '.join(ALERT_COLS)}) "
+                    f"SELECT {', '.join(ALERT_COLS)} FROM _lw_new_alerts")
+        con.execute("INSERT INTO alert_events (alert_id, seq, from_state, to_state, actor, "
+                    "occurred_at, note, rule_version) SELECT alert_id, 1, NULL, 'open', ?, "
+                    "occurred_at, 'raised', NULL FROM _lw_new_events", [ENGINE_ACTOR])
+        con.execute("INSERT INTO outbox (event_id, alert_id, event_type, payload, created_at) "
+                    "SELECT event_id, alert_id, 'alert.raised', payload, created_at "
+                    "FROM _lw_new_outbox ON CONFLICT DO NOTHING")
+    finally:
+        for name in ("_lw_new_alerts", "_lw_new_events", "_lw_new_outbox"):
+            con.unregister(name)
+    return out
 
 
 def set_state(con, alert: dict, to_state: str, actor: str, at: _dt.datetime,

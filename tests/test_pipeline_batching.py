@@ -162,3 +162,56 @@ def test_encode_many_in_workers_equals_in_process():
     inproc = encode_many(c, groups, workers=1, min_texts=0)
     forked = encode_many(Counting(), groups, workers=2, min_texts=0)
     assert all(np.array_equal(a, b) for a, b in zip(inproc, forked))
+
+
+def _alert_tables(store) -> dict:
+    with store.read() as con:
+        return {
+            "alerts": con.execute("SELECT id, kind, rule_id, development_id, state, title, score, "
+                                  "details::VARCHAR, created_at, updated_at, seq, topics "
+                                  "FROM alerts ORDER BY id").fetchall(),
+            "events": con.execute("SELECT alert_id, seq, from_state, to_state, actor, occurred_at, "
+                                  "note FROM alert_events ORDER BY alert_id, seq").fetchall(),
+            "outbox": con.execute("SELECT event_id, alert_id, event_type, payload::VARCHAR, "
+                                  "created_at FROM outbox ORDER BY event_id").fetchall(),
+        }
+
+
+def test_batched_alert_writes_equal_one_by_one(tmp_path, monkeypatch):
+    """alerts.events.upsert_alerts (new alerts in set-based statements) leaves the same alerts,
+    history and outbox — seq numbers and payload bytes included — as upsert_alert called alert by
+    alert: on a first run (raises), a rerun (nothing changes) and a run after an editor resolved
+    one alert and another's title drifted (an update)."""
+    import alerts.engine as AE
+    from alerts.events import upsert_alert
+    from bench.pipeline import build_recording
+    from lawwatch.config import load_config
+    from lawwatch.pipeline import run_once
+
+    warc, cfgdir, _ = build_recording(60, tmp_path)
+    cfg = load_config(cfgdir)
+    fixed = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
+    monkeypatch.setattr(AE, "utcnow", lambda: fixed)
+
+    def one_by_one(con, specs):
+        return [upsert_alert(con, **{k: v for k, v in s.items() if k != "current"}) for s in specs]
+
+    stores = {}
+    for name in ("batched", "one_by_one"):
+        with monkeypatch.context() as m:
+            if name == "one_by_one":
+                m.setattr(AE, "upsert_alerts", one_by_one)
+            store = Store(tmp_path / f"{name}.duckdb")
+            run_once(cfg, store, replay=warc, deliver=False, mode="replay")
+            first = _alert_tables(store)
+            assert first["alerts"], "the recording must raise alerts"
+            run_once(cfg, store, replay=warc, deliver=False, mode="replay")
+            assert _alert_tables(store) == first
+            with store.write() as con:
+                ids = [r[0] for r in con.execute("SELECT id FROM alerts ORDER BY id LIMIT 2").fetchall()]
+                con.execute("UPDATE alerts SET title = 'drifted' WHERE id = ?", [ids[0]])
+                con.execute("UPDATE alerts SET state = 'resolved' WHERE id = ?", [ids[-1]])
+            AE.process(store, cfg)
+            stores[name] = _alert_tables(store)
+    assert stores["batched"] == stores["one_by_one"]
+    assert any(e[2] == "alert.updated" for e in stores["batched"]["outbox"])

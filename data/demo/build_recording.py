@@ -9,7 +9,7 @@ Inputs (all real texts, each with its real source URL):
   * classify/data/demo_articles.jsonl (real domain articles with source URLs)
   * classify/data/dev.jsonl: the REAL items of the crawled outlets (24.kg, The Moscow Times)
     that have a publication date and a topic or a legal change, not already in
-    demo_articles.jsonl (classify/data/holdout.jsonl is never used: it is the test set)
+    demo_articles.jsonl (the held-out sets classify/data/holdout*.jsonl are never used)
   * /work/shared/fixtures/pravo-gov-api/*.json (REAL publication.pravo.gov.ru API responses)
 Only the page *markup* is reconstructed (data/demo/templates.py, from the last-known templates
 in /work/shared/reference/sources.md); each reconstructed page says so in
@@ -574,8 +574,7 @@ def write_readme(result: dict, out_dir: Path = OUT_DIR) -> None:
               "Real items of the crawled outlets (hosts 24.kg, www.24.kg, 24.kg., "
               "themoscowtimes.com, www.themoscowtimes.com) with a publication date and at least "
               "one topic or a legal change, not already in demo_articles.jsonl. Texts are "
-              "excerpts. classify/data/holdout.jsonl is never used (it is the held-out test "
-              "set).", ""]
+              "excerpts. The held-out sets (classify/data/holdout*.jsonl) are never used.", ""]
     for i in dev:
         lines.append(f"- {i.src} → {i.outlet} {i.url} ({i.published:%Y-%m-%d})"
                      + (f" — {i.note}" if i.note else ""))
