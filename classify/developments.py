@@ -15,7 +15,8 @@ and no join at all without at least one shared topic. Embeddings always use the 
 Court proceedings (`decide`): a shared case number (P-7/25 = Р-7/25, "дело № ...", "case No. ...")
 anywhere in the texts is strong evidence -- the article joins whatever the similarity, within
 CASE_WINDOW_DAYS; two different case numbers never join. Without case numbers, articles sharing
-a court topic (COURT_TOPICS) and the same topic set need COURT_RELAX less similarity (CASE_ONE_SIDED_RELAX
+a court topic (COURT_TOPICS) and the same topic set (or one side's topics a subset of the other's)
+need COURT_RELAX less similarity (CASE_ONE_SIDED_RELAX
 less again when only one side names a case number) and may be COURT_WINDOW_DAYS apart (a filing, the hearing and the opinion are months apart and the reports
 are in different languages, so the cross-lingual cosine is lower).
 """
@@ -94,12 +95,22 @@ def overlap(a: set, b: set) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
+def topic_score(art_topics: Iterable, dev_topics: Iterable) -> float:
+    """Jaccard of the topic sets; for court proceedings (a shared court topic) the share of the
+    smaller set found in the other: the court's terse case card may carry only the court topic
+    while the reports of the case also carry its subject (chi)."""
+    a, d = set(art_topics), set(dev_topics)
+    if a & d & COURT_TOPICS:
+        return len(a & d) / min(len(a), len(d))
+    return jaccard(a, d)
+
+
 def match_score(vec: np.ndarray, centroid: np.ndarray, art_anchors: set, dev_anchors: set,
                 art_topics: Sequence[str], dev_topics: Sequence[str]) -> float:
     if not set(art_topics) & set(dev_topics):
         return 0.0
     cos = float(np.dot(vec, centroid) / ((np.linalg.norm(vec) * np.linalg.norm(centroid)) or 1.0))
-    return W_EMB * cos + W_ANCHOR * overlap(art_anchors, dev_anchors) + W_TOPIC * jaccard(art_topics, dev_topics)
+    return W_EMB * cos + W_ANCHOR * overlap(art_anchors, dev_anchors) + W_TOPIC * topic_score(art_topics, dev_topics)
 
 
 def decide(score: float, art_topics: Sequence[str], dev_topics: Sequence[str], art_cases: set,
@@ -113,7 +124,10 @@ def decide(score: float, art_topics: Sequence[str], dev_topics: Sequence[str], a
             return gap <= CASE_WINDOW_DAYS, max(score, threshold)
         return False, score          # two different proceedings
     court = set(art_topics) & set(dev_topics) & COURT_TOPICS
-    if court and set(art_topics) == set(dev_topics):
+    a, d = set(art_topics), set(dev_topics)
+    # same topics, or one side's a subset: the court's terse case card may carry only the court
+    # topic while the reports of the case also carry its subject (chi)
+    if court and (a <= d or d <= a):
         relax = COURT_RELAX + (CASE_ONE_SIDED_RELAX if bool(art_cases) != bool(dev_cases) else 0.0)
         return (gap <= max(window_days, COURT_WINDOW_DAYS) and score >= threshold - relax), score
     return (gap <= window_days and score >= threshold), score
@@ -264,7 +278,12 @@ class CandidateIndex:
             if not idx.size:
                 return []
         inter = inter[idx].astype(np.float64)
-        jac = inter / (len(set(art_topics)) + self.ntop[idx] - inter)
+        na_top = len(set(art_topics))
+        jac = inter / (na_top + self.ntop[idx] - inter)
+        court = [self.topic_col[t] for t in tops if t in COURT_TOPICS]
+        if court:       # topic_score: a shared court topic scores the smaller set's share
+            shared = self.T[idx][:, court].sum(axis=1) > 0
+            jac = np.where(shared, inter / np.minimum(na_top, self.ntop[idx]), jac)
         ov = np.zeros(len(idx))
         if art_anchors:
             cnt = np.zeros(n)
