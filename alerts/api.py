@@ -30,6 +30,7 @@ from alerts import atom, engine, lifecycle, rules as R
 from alerts.config_schema import section
 from alerts.deliver import delivery_status
 from alerts.events import ALERT_COLS, fetch_alert, fetch_events, row_to_alert
+from store.db import StoreLocked
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -332,6 +333,14 @@ def create_app(cfg, store, *, embedder=None) -> FastAPI:
     @app.exception_handler(lifecycle.InvalidTransition)
     def _bad_transition(request: Request, exc: lifecycle.InvalidTransition):
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StoreLocked)
+    def _store_locked(request: Request, exc: StoreLocked):
+        # the store's own retry budget ran out (a long pipeline write): a client may retry,
+        # nothing was changed — a 503 with Retry-After says so, a bare 500 did not
+        return JSONResponse({"detail": f"the database is busy (a pipeline run is writing): {exc}; "
+                                       "nothing was changed, retry later"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     def _rule_detail(rule_id: str) -> RuleDetail:
         with db.read() as con:

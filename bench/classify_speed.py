@@ -30,7 +30,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.md"
 SECTION = "## Classify throughput"
-NOTE = ('Cold throughput is bound by the USE encoder (measured ~10 texts of 1,200 characters/s on this box at load ~4; titles ~200/s): an article costs its title + up to 2 chunks. The ≥ 50 articles/s budget is met only when the chunk vectors are cached (reclassification after a model/pattern change); for new articles options are `max_chunks = 1`, the `minilm` backend (CV macro-F1 0.864) or more cores. Without embeddings the feature/pattern/legal-change work runs at ~55 articles/s.\n')
+NOTE = ('Cold throughput is bound by the USE encoder (pure numpy; an article costs its title plus up '
+        'to 4 chunks of 1,200 characters, ~70 % of the classify CPU). Its tokenizer runs in the C++ '
+        'sentencepiece library where that gives the pure-Python port\'s ids, and topic terms / stage cues '
+        'are prefiltered with one combined regex each (identical output, tests/test_embed.py, '
+        'tests/test_patterns.py). The rows here are ONE process; the pipeline classifies big batches '
+        'in forked worker processes, one per core (bench/results.md "Full pipeline").\n')
 
 
 def make_articles(rows: Sequence[dict], n: int, chars: int) -> list[dict]:

@@ -186,3 +186,32 @@ def test_real_uvicorn_server(env):
     finally:
         server.should_exit = True
         t.join(10)
+
+
+def test_busy_database_is_503_with_retry_after(env, monkeypatch):
+    """Another process holding the DuckDB file beyond the store's retry budget: the API answers
+    503 + Retry-After (retryable, nothing changed), not a bare 500."""
+    import subprocess
+    import sys
+    import time
+
+    import store.db as sdb
+    store, cfg = env
+    monkeypatch.setattr(sdb, "LOCK_RETRY_ATTEMPTS", 3)
+    monkeypatch.setattr(sdb, "TURNSTILE_WAIT_S", 0.5)
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(60)", str(store.path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        c = TestClient(create_app(cfg, store, embedder=HashEmbedder()))
+        t = time.monotonic()
+        r = c.get("/rules", headers=R)
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "5" and "busy" in r.json()["detail"]
+        assert time.monotonic() - t < 30
+    finally:
+        holder.kill()
+        holder.wait()
+    assert TestClient(create_app(cfg, store, embedder=HashEmbedder())).get("/rules", headers=R).status_code == 200
