@@ -230,7 +230,11 @@ HOST_GROUPS: dict[str, tuple[str, ...]] = {
                    r"Казахстан\b", r"Казахстане", r"Казахстана", r"(в|по) Узбекистан\w*", r"(in|to) Uzbekistan\b",
                    r"Өзбекстанда", r"O'zbekiston\w*",
                    # Kazakh outlets' abbreviation for Kazakhstan (Kyrgyzstan is "КР")
-                   r"РК\b", r"Zakon\.kz", r"Tengrinews", r"Kazinform"),
+                   r"РК\b", r"Zakon\.kz", r"Tengrinews", r"Kazinform",
+                   # Kazakhstan's social health insurance; Armenia and Belarus as the place
+                   r"social (health|medical) insurance", r"социальн\w+ медицинск\w+ страховани\w*", r"ОСМС\b",
+                   r"(in|to|into) (Armenia|Belarus)\b", r"(в|по) (Армени|Беларус|Белорусси)\w*",
+                   r"Migration and Citizenship Service"),
     # Kyrgyzstan as host (its own registration of foreigners, e-gates at Manas, Russians arriving in Kyrgyzstan)
     "kg_host": (r"(in|to|into|enter(ing)?|arriv\w+ in|visit(ing)?) Kyrgyzstan\b", r"(в|на территори\w+) (Кыргызстан|Киргизи|КР\b)\w*",
                 r"Кыргызстанга", r"Кыргызстанда", r"Кыргыз Республикасына", r"Манас\w*", r"Manas\b", r"ГРС\b", r"SRS\b",

@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import duckdb
 
@@ -119,13 +119,15 @@ def dump_dom(url: str, *, budget_ms: int = 12000, timeout_s: float = 90.0) -> st
     return r.stdout
 
 
-def rendered_dom(url: str, must_contain: str, *, attempts: int = 5) -> str:
-    """--dump-dom until `must_contain` is in it. A load can end on the grey skeleton (virtual
-    time runs out before the websocket delivers the script run), so retry a few times."""
+def rendered_dom(url: str, must_contain: str | Sequence[str], *, attempts: int = 5) -> str:
+    """--dump-dom until `must_contain` (a string, or several that must all be there) is in it.
+    A load can end on the grey skeleton, or half-way through the script run on a loaded machine
+    (the heading is there, the widgets below it are not yet), so retry a few times."""
+    needles = [must_contain] if isinstance(must_contain, str) else list(must_contain)
     dom = ""
     for _ in range(attempts):
         dom = dump_dom(url)
-        if must_contain in dom:
+        if all(n in dom for n in needles):
             return dom
     raise AssertionError(f"{url}: {must_contain!r} not rendered after {attempts} loads; "
                          f"last DOM has {len(dom)} characters")

@@ -48,7 +48,7 @@ def test_development_detail_highlights_escaped_evidence(server):
 
 def test_alert_inbox_shows_the_alert(server, tmp_path):
     url = f"{server}/?page=alert&id={ALERT_OPEN}"
-    dom = rendered_dom(url, "Alerts inbox")
+    dom = rendered_dom(url, ["Alerts inbox", "Sign in as an editor"])
     assert ALERT_OPEN_TITLE in dom or "приложение «Амина»" in dom
     assert "Sign in as an editor" in dom                      # viewer: no actions
     # Chromium sometimes paints before Streamlit has rendered (a skeleton is a ~7 KB PNG);

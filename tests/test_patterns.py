@@ -162,3 +162,17 @@ def test_host_setting_groups():
     assert host_counts("", "Въезд в РК ограничен")["other_host"] == 1
     assert host_counts("", "въезд в рк")["other_host"] == 0          # only the abbreviation
     assert host_counts("", "the identity of Russians leaving the country")["own_citizens"] == 1
+
+
+def test_other_countries_systems_and_non_labour_quotas():
+    """Armenia's population register, Kazakhstan's social health insurance and quotas for
+    residence permits or imports are not the Russian migrant rules the topics are about."""
+    from classify.patterns import host_counts
+    compiled = compile_topics(load_topics_file())
+    assert host_counts("", "registration in Armenia by the Migration and Citizenship Service")["other_host"] == 2
+    assert host_counts("", "Система ОСМС для трудящихся ЕАЭС")["other_host"] == 1
+    assert not compiled["chi"].find("compulsory social health insurance for EAEU workers")
+    assert compiled["chi"].find("compulsory health insurance for EAEU workers")
+    assert not compiled["work_permit"].find("The quota for temporary residence permits was halved.")
+    assert not compiled["work_permit"].find("Установлена квота на выдачу разрешений на временное проживание.")
+    assert compiled["work_permit"].find("The quota for foreign workers in construction was cut.")
