@@ -234,7 +234,14 @@ HOST_GROUPS: dict[str, tuple[str, ...]] = {
                    # Kazakhstan's social health insurance; Armenia and Belarus as the place
                    r"social (health|medical) insurance", r"социальн\w+ медицинск\w+ страховани\w*", r"ОСМС\b",
                    r"(in|to|into) (Armenia|Belarus)\b", r"(в|по) (Армени|Беларус|Белорусси)\w*",
-                   r"Migration and Citizenship Service"),
+                   r"Migration and Citizenship Service",
+                   # other host countries of migrants (not the sending countries, not Ukraine —
+                   # the war is context in many Russian items — and not China/India, trade context)
+                   r"Canad\w*", r"Канад\w*", r"Australi\w*", r"Австрали\w*", r"Saudi\b", r"Саудовск\w*",
+                   r"Qatar\w*", r"Катар\w*", r"Kuwait\w*", r"Dubai", r"Дубай\w*", r"Eston\w*", r"Эстони\w*",
+                   r"Latvi\w*", r"Латви\w*", r"Lithuani\w*", r"Литв\w*", r"Finland", r"Finnish", r"Финлянди\w*",
+                   r"France", r"French", r"Франци\w*", r"Ital(y|ian)\w*", r"Итали\w*", r"Spain", r"Spanish",
+                   r"Испани\w*", r"Czech\w*", r"Чехи\w*", r"Чешск\w*"),
     # Kyrgyzstan as host (its own registration of foreigners, e-gates at Manas, Russians arriving in Kyrgyzstan)
     "kg_host": (r"(in|to|into|enter(ing)?|arriv\w+ in|visit(ing)?) Kyrgyzstan\b", r"(в|на территори\w+) (Кыргызстан|Киргизи|КР\b)\w*",
                 r"Кыргызстанга", r"Кыргызстанда", r"Кыргыз Республикасына", r"Манас\w*", r"Manas\b", r"ГРС\b", r"SRS\b",

@@ -176,3 +176,17 @@ def test_other_countries_systems_and_non_labour_quotas():
     assert not compiled["work_permit"].find("The quota for temporary residence permits was halved.")
     assert not compiled["work_permit"].find("Установлена квота на выдачу разрешений на временное проживание.")
     assert compiled["work_permit"].find("The quota for foreign workers in construction was cut.")
+
+
+def test_non_migrant_patents_registrations_and_hosts():
+    """A sole proprietor's tax patent, an invention patent and a car's registration are not the
+    migrant patent / migration registration; Canada or Saudi Arabia as the place is another host."""
+    from classify.patterns import host_counts
+    compiled = compile_topics(load_topics_file())
+    wp, reg = compiled["work_permit"], compiled["registration"]
+    assert not wp.find("Патент для ИП в 2025 году: стоимость патентной системы налогообложения")
+    assert not wp.find("Роспатент выдал патент на изобретение")
+    assert wp.find("Стоимость патента для мигрантов в Москве выросла")
+    assert not reg.find("Эстония запретила въезд машин с регистрацией в РФ")
+    assert reg.find("Мигранты обязаны встать на миграционный учёт и пройти регистрацию")
+    assert host_counts("", "Canada caps study permits; Saudi authorities fingerprint expatriates")["other_host"] == 2
