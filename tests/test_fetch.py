@@ -254,8 +254,13 @@ def test_per_host_delay_and_concurrency(loopback):
     kg = sorted(t for h, t in times if h == "24.kg")
     other = [t for h, t in times if h == "other.example"]
     assert len(kg) == 3 and len(other) == 1
-    # robots.txt, then p0..p2: each start at least 0.2 s after the previous one on 24.kg
-    assert all(b - a >= 0.18 for a, b in zip(kg, kg[1:]))
+    # robots.txt, then p0..p2: each starts 0.2 s after the previous one on 24.kg. Seen from the
+    # server, one arrival can be late by the loop's jitter on a loaded machine (CI once saw a
+    # gap under 0.18 s), but never early: every gap stays well above zero and the three
+    # requests span at least two delays
+    gaps = [b - a for a, b in zip(kg, kg[1:])]
+    assert min(gaps) >= 0.1, gaps
+    assert kg[-1] - kg[0] >= 2 * 0.2 - 0.06, gaps
     # the other host is not held up by 24.kg's queue
     assert other[0] < kg[-1]
 
