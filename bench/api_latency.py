@@ -40,6 +40,7 @@ import httpx
 from alerts.events import ALERT_COLS
 from alerts.rules import _RULE_COLS, _VERSION_COLS
 from bench.genstore import cached_store
+from bench.results_md import generation_note, loads_line
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results.md")
@@ -321,11 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         "pydantic and JSON. Lists return the default page (100). The API has no text search. "
         f"Machine: {os.cpu_count()} cores {platform.machine()}, Python "
         f"{platform.python_version()}; 1-min load average before/after: "
-        + ", ".join(f"{n:,}: {l0:.1f}/{l1:.1f}" for n, (l0, l1) in loads.items())
+        + loads_line(loads)
         + " (shared machine).\n\n" + table(results)
         + f"\n\nWorst API p95: {worst[0]:.1f} ms (`GET /{worst[2]}`, {worst[1]:,} articles)."
-        + ("" if not gen_secs else " Store generation: "
-           + ", ".join(f"{n:,} articles {s:.0f} s" for n, s in gen_secs.items()) + ".")
+        + generation_note(gen_secs)
     )
     if not a.no_write:
         write_section(body)

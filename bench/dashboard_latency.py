@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench.genstore import cached_store
+from bench.results_md import generation_note, loads_line
 from dashboard import queries
 from store.db import Store
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         f"`bench/genstore.py` (seed 7, 730 days). Budget: p95 < {BUDGET_MS:.0f} ms at 100k "
         f"articles. Machine: {os.cpu_count()} cores {platform.machine()}, Python "
         f"{platform.python_version()}, {platform.system()}; 1-min load average before/after "
-        f"measuring: " + ", ".join(f"{n:,}: {l0:.1f}/{l1:.1f}" for n, (l0, l1) in loads.items())
+        f"measuring: " + loads_line(loads)
         + " (other work shares this machine).\n\n"
         + "Text search (`developments_text_*`) is served by the inverted index of migration 0005 "
         "(`store/search.py`: word-prefix match, every word in one article or in the title); the "
@@ -138,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         "includes building that index.\n\n"
         + table(results)
         + f"\n\nWorst p95: {worst:.1f} ms."
-        + ("" if not gen_secs else " Store generation: "
-           + ", ".join(f"{n:,} articles {s:.0f} s" for n, s in gen_secs.items()) + ".")
+        + generation_note(gen_secs)
     )
     if not a.no_write:
         write_section(body)
