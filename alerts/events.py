@@ -134,19 +134,19 @@ def upsert_alert(con, *, alert_id: str, kind: str, title: str, score: float | No
     """
     details = json.loads(dumps(details))           # normalise (dates -> strings)
     cur = fetch_alert(con, alert_id) if current is _FETCH else current
-    if cur is None:
-        seq = next_seq(con) if seq is None else seq
+    action = _decide(cur, title, score, details, topics, reopen_note, fingerprint)
+    if action is None:
+        return None
+    seq = next_seq(con) if seq is None else seq
+    if action == "raise":
         con.execute(f"INSERT INTO alerts ({', '.join(ALERT_COLS)}) VALUES "
                     f"({', '.join('?' * len(ALERT_COLS))})",
-                    [alert_id, kind, rule_id, development_id, source_id, article_id, "open",
-                     title, score, dumps(details), at, at, seq, topics])
+                    _new_row(alert_id, kind, rule_id, development_id, source_id, article_id,
+                             title, score, details, at, seq, topics))
         add_event(con, alert_id, None, "open", ENGINE_ACTOR, at, "raised")
         write_outbox(con, fetch_alert(con, alert_id), "alert.raised", at)
         return "raised"
-    if cur["state"] in CLOSED_STATES:
-        if not reopen_note:
-            return None
-        seq = next_seq(con) if seq is None else seq
+    if action == "reopen":
         con.execute("UPDATE alerts SET state = 'open', title = ?, score = ?, details = ?, "
                     "topics = ?, updated_at = ?, seq = ? WHERE id = ?",
                     [title, score, dumps(details), topics, at, seq, alert_id])
@@ -155,37 +155,35 @@ def upsert_alert(con, *, alert_id: str, kind: str, title: str, score: float | No
                      {"from": cur["state"], "to": "open", "actor": ENGINE_ACTOR,
                       "note": reopen_note, "rule_version": None})
         return "reopened"
-    if fingerprint is not None:
-        unchanged = _same(fingerprint(cur["details"]), fingerprint(details)) and cur["title"] == title
-    else:
-        unchanged = (cur["title"] == title and _same(cur["score"], score)
-                     and _same(cur["details"], details) and sorted(cur["topics"]) == sorted(topics))
-    if unchanged:
-        return None
-    seq = next_seq(con) if seq is None else seq
     con.execute("UPDATE alerts SET title = ?, score = ?, details = ?, topics = ?, updated_at = ?, "
                 "seq = ? WHERE id = ?", [title, score, dumps(details), topics, at, seq, alert_id])
     write_outbox(con, fetch_alert(con, alert_id), "alert.updated", at)
     return "updated"
 
 
-def _decide(spec: dict) -> str | None:
-    """What upsert_alert would do for `spec` (its keyword arguments, `current` included), without
-    touching the database: "raise" / "reopen" / "update" / None."""
-    cur = spec["current"]
+def _decide(cur: dict | None, title: str, score: float | None, details: dict, topics: list[str],
+            reopen_note: str | None = None, fingerprint: Callable[[dict], Any] | None = None
+            ) -> str | None:
+    """What upsert_alert does, given the current row `cur` (None: no row) and the normalised
+    `details`: "raise" / "reopen" / "update" / None (nothing changes). Pure."""
     if cur is None:
         return "raise"
     if cur["state"] in CLOSED_STATES:
-        return "reopen" if spec.get("reopen_note") else None
-    details = json.loads(dumps(spec["details"]))
-    fp = spec.get("fingerprint")
-    if fp is not None:
-        unchanged = _same(fp(cur["details"]), fp(details)) and cur["title"] == spec["title"]
+        return "reopen" if reopen_note else None
+    if fingerprint is not None:
+        unchanged = _same(fingerprint(cur["details"]), fingerprint(details)) and cur["title"] == title
     else:
-        unchanged = (cur["title"] == spec["title"] and _same(cur["score"], spec["score"])
-                     and _same(cur["details"], details)
-                     and sorted(cur["topics"]) == sorted(spec["topics"]))
+        unchanged = (cur["title"] == title and _same(cur["score"], score)
+                     and _same(cur["details"], details) and sorted(cur["topics"]) == sorted(topics))
     return None if unchanged else "update"
+
+
+def _new_row(alert_id: str, kind: str, rule_id, development_id, source_id, article_id, title: str,
+             score: float | None, details: dict, at: _dt.datetime, seq: int, topics) -> list:
+    """A new alert's row in ALERT_COLS order (state open, created = updated = `at`); the score as
+    the DOUBLE column stores it, so a payload built from this row equals one built from a read."""
+    return [alert_id, kind, rule_id, development_id, source_id, article_id, "open", title,
+            None if score is None else float(score), dumps(details), at, at, seq, list(topics)]
 
 
 def upsert_alerts(con, specs: list[dict]) -> list[str | None]:
@@ -200,7 +198,8 @@ def upsert_alerts(con, specs: list[dict]) -> list[str | None]:
 
     from store.articles import register_table
 
-    decisions = [_decide(s) for s in specs]
+    decisions = [_decide(s["current"], s["title"], s["score"], json.loads(dumps(s["details"])),
+                         s["topics"], s.get("reopen_note"), s.get("fingerprint")) for s in specs]
     k = sum(1 for d in decisions if d)
     if not k:
         return [None] * len(specs)
@@ -219,13 +218,10 @@ def upsert_alerts(con, specs: list[dict]) -> list[str | None]:
             out.append(upsert_alert(con, **{**spec, "seq": next(it)}))
     if not raised:
         return out
-    rows = []
-    for spec, seq in raised:
-        rows.append([spec["alert_id"], spec["kind"], spec.get("rule_id"), spec.get("development_id"),
-                     spec.get("source_id"), spec.get("article_id"), "open", spec["title"],
-                     None if spec["score"] is None else float(spec["score"]),
-                     dumps(json.loads(dumps(spec["details"]))), spec["at"],
-                     spec["at"], seq, list(spec["topics"])])
+    rows = [_new_row(spec["alert_id"], spec["kind"], spec.get("rule_id"), spec.get("development_id"),
+                     spec.get("source_id"), spec.get("article_id"), spec["title"], spec["score"],
+                     json.loads(dumps(spec["details"])), spec["at"], seq, spec["topics"])
+            for spec, seq in raised]
     ts = pa.timestamp("us", tz="UTC")
     utc = _dt.timezone.utc
     col = list(zip(*rows))

@@ -40,10 +40,9 @@ import httpx
 from alerts.events import ALERT_COLS
 from alerts.rules import _RULE_COLS, _VERSION_COLS
 from bench.genstore import cached_store
-from bench.results_md import generation_note, loads_line
+from bench.results_md import generation_note, loads_line, publish
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).with_name("results.md")
 HEADING = "## API latency"
 AFTER = "## Dashboard query latency"
 PAGE = 100                      # [api] page_size default: what a list returns without ?limit
@@ -256,27 +255,6 @@ def table(results: dict[int, dict[str, tuple]]) -> str:
     return "\n".join(rows)
 
 
-def write_section(body: str, path: Path = RESULTS) -> None:
-    """Replace our section, or insert it right after the dashboard section (else at the end)."""
-    lines = (path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n").splitlines()
-    section = [HEADING, ""] + body.rstrip().splitlines() + [""]
-
-    def end_of(i: int) -> int:
-        return next((j for j in range(i + 1, len(lines)) if lines[j].startswith("## ")),
-                    len(lines))
-
-    ours = next((i for i, l in enumerate(lines) if l.strip() == HEADING), None)
-    if ours is not None:
-        lines[ours:end_of(ours)] = section
-    else:
-        after = next((i for i, l in enumerate(lines) if l.strip() == AFTER), None)
-        at = end_of(after) if after is not None else len(lines)
-        if at and lines[at - 1].strip():
-            section = [""] + section
-        lines[at:at] = section
-    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,1000000",
@@ -327,9 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         + f"\n\nWorst API p95: {worst[0]:.1f} ms (`GET /{worst[2]}`, {worst[1]:,} articles)."
         + generation_note(gen_secs)
     )
-    if not a.no_write:
-        write_section(body)
-        print(f"wrote section {HEADING!r} to {RESULTS}", file=sys.stderr)
+    publish(HEADING, body, write=not a.no_write, after=AFTER)
     return 0
 
 

@@ -19,14 +19,12 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from bench.genstore import cached_store
-from bench.results_md import generation_note, loads_line
+from bench.results_md import generation_note, loads_line, publish
 from dashboard import queries
 from store.db import Store
 
-RESULTS = Path(__file__).with_name("results.md")
 HEADING = "## Dashboard query latency"
 BUDGET_MS = 300.0
 
@@ -61,23 +59,6 @@ def table(results: dict[int, dict[str, tuple[float, float, float]]]) -> str:
             cells.append(f"{p50:.1f} | {p95:.1f}{flag}")
         rows.append(f"| {q} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
-
-
-def write_section(body: str, path: Path = RESULTS) -> None:
-    """Replace our section (heading up to the next '## ' heading) or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    lines = text.splitlines()
-    start = next((i for i, l in enumerate(lines) if l.strip() == HEADING), None)
-    section = [HEADING, ""] + body.rstrip().splitlines() + [""]
-    if start is None:
-        if lines and lines[-1].strip():
-            lines.append("")
-        lines += section
-    else:
-        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")),
-                   len(lines))
-        lines[start:end] = section
-    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
 
 
 def _run(n: int, store: Store, repeat: int, results: dict, loads: dict) -> None:
@@ -141,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         + f"\n\nWorst p95: {worst:.1f} ms."
         + generation_note(gen_secs)
     )
-    if not a.no_write:
-        write_section(body)
-        print(f"wrote section {HEADING!r} to {RESULTS}", file=sys.stderr)
+    publish(HEADING, body, write=not a.no_write)
     return 0
 
 

@@ -362,7 +362,7 @@ def generate(out: str | Path, n_articles: int, *, seed: int = 7, days: int = 730
         con.execute("INSERT INTO runs (id, started_at, finished_at, mode, status) "
                     "SELECT id, started_at, finished_at, mode, status FROM runs_df")
         # per-source runs: items follow article volume; failing / silent at the end
-        con.execute(f"""
+        con.execute("""
             INSERT INTO source_runs (run_id, source_id, started_at, finished_at, requests,
                                      not_modified, bytes, items_found, items_new, items_changed,
                                      errors, status, error)

