@@ -1,4 +1,5 @@
-"""TopicClassifier: term patterns + embeddings + a small trained head -> tags with evidence.
+"""TopicClassifier: term patterns + embeddings + a small trained head, blended with a character
+n-gram model (classify.lexical) -> tags with evidence.
 
 Contract (docs/contracts.md §2): ``get_classifier(cfg).classify(items) -> list[Classification]``;
 an item has ``text`` and optional ``title, url, lang, published``.
@@ -24,9 +25,10 @@ import numpy as np
 from classify import CLASSIFIER_VERSION
 from classify import legal_change
 from classify.embed import Embedder, backend_name, chunk_spans, clean_for_embedding, get_embedder
+from classify.lexical import LexicalModel, lexical_text
 from classify.patterns import (CompiledTopic, Match, compile_topics, host_counts, sentence_of,
                                split_sentences)
-from classify.scoring import (Head, design, doc_vector, evidence_score, feature_matrix,
+from classify.scoring import (Head, blend, design, doc_vector, evidence_score, feature_matrix,
                               final_scores, prototype_sims, setting_gate, term_stats, term_vector)
 
 MODEL_DIR = Path(__file__).with_name("model")
@@ -267,11 +269,28 @@ def head_path(model_id: str) -> Path:
     return MODEL_DIR / f"head-{safe}.json"
 
 
+def lexical_path(head_file: Path) -> Path:
+    """The lexical member trained with a head sits beside it: head-<model>.lexical.npz."""
+    return head_file.with_name(head_file.name.removesuffix(".json") + ".lexical.npz")
+
+
 @dataclass
 class HeadFile:
     head: Head
     emb_scale: float
     meta: dict
+    lexical: LexicalModel | None = None
+    head_weight: float = 1.0
+
+    def scores(self, feats: Sequence["ItemFeatures"]) -> np.ndarray:
+        """Calibrated scores of the head, blended with the lexical member's if it has one."""
+        X = np.vstack([f.features for f in feats])
+        E = np.vstack([f.doc_vec for f in feats])
+        P = self.head.scores(design(X, E, self.emb_scale))
+        if self.lexical is None:
+            return P
+        L = self.lexical.scores([lexical_text(f.title, f.text) for f in feats])
+        return blend(P, L, self.head_weight)
 
 
 def load_head(model_id: str, topic_ids: Sequence[str], fingerprint: str) -> HeadFile:
@@ -296,7 +315,26 @@ def load_head(model_id: str, topic_ids: Sequence[str], fingerprint: str) -> Head
                 np.asarray(d["sd"], dtype=np.float64), np.asarray(d["W"], dtype=np.float64),
                 np.asarray(d["b"], dtype=np.float64))
     meta = {k: v for k, v in d.items() if k not in ("mu", "sd", "W", "b")}
-    return HeadFile(head, float(d["emb_scale"]), meta)
+    lex, weight = None, 1.0
+    if d.get("lexical"):
+        lx = d["lexical"]
+        lp = p.with_name(lx["file"])
+        if not lp.exists():
+            raise ClassifierError(f"{lp}: missing; {p} was trained with this lexical member. "
+                                  f"Retrain: `python -m classify.train`")
+        digest = hashlib.sha256(lp.read_bytes()).hexdigest()
+        if digest != lx["sha256"]:
+            raise ClassifierError(f"{lp}: sha256 {digest[:12]} is not the {lx['sha256'][:12]} that "
+                                  f"{p} was trained with; retrain: `python -m classify.train`")
+        try:
+            lex = LexicalModel.load(lp)
+        except (ValueError, KeyError, OSError) as exc:
+            raise ClassifierError(f"{lp}: cannot load the lexical member: {exc}") from None
+        if lex.topic_ids != list(topic_ids):
+            raise ClassifierError(f"{lp}: trained for topics {lex.topic_ids}, config has "
+                                  f"{list(topic_ids)}; retrain: `python -m classify.train`")
+        weight = float(lx["head_weight"])
+    return HeadFile(head, float(d["emb_scale"]), meta, lex, weight)
 
 
 class TopicClassifier:
@@ -315,10 +353,8 @@ class TopicClassifier:
         return self.featurizer.embedder.model_id
 
     def raw_scores(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
-        """The head's calibrated scores, before the setting gate."""
-        X = np.vstack([f.features for f in feats])
-        E = np.vstack([f.doc_vec for f in feats])
-        return self.head.head.scores(design(X, E, self.head.emb_scale))
+        """The calibrated scores (head blended with the lexical member), before the setting gate."""
+        return self.head.scores(feats)
 
     def score_features(self, feats: Sequence[ItemFeatures]) -> np.ndarray:
         """Served scores: the head's, gated topics 0, evidence-less topics discounted."""

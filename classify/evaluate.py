@@ -26,6 +26,8 @@ import numpy as np
 from classify import legal_change
 from classify.classifier import Featurizer, get_classifier, head_path, load_topics_file
 from classify.embed import get_embedder
+from classify.lexical import DEFAULT_C
+from classify.scoring import DEFAULT_HEAD_WEIGHT
 from classify.train import (DEFAULT_DATA, build_dataset, cross_validate, data_hash, load_jsonl,
                             metrics)
 
@@ -87,7 +89,11 @@ def evaluate(data: str | Path = DEFAULT_DATA, folds: int = 5, backend: str = "us
     if meta.get("data_sha256") == dh or not hp.exists():
         fz = Featurizer(topics, emb)
         ds = build_dataset(rows, fz)
-        P = cross_validate(ds, folds, float(meta.get("l2", 3.0)), float(meta.get("emb_scale", 10.0)))
+        lx = meta.get("lexical") or {}
+        P = cross_validate(ds, folds, float(meta.get("l2", 3.0)), float(meta.get("emb_scale", 10.0)),
+                           lexical=bool(lx) or not hp.exists(),
+                           lex_C=float(lx.get("C", DEFAULT_C)),
+                           head_weight=float(lx.get("head_weight", DEFAULT_HEAD_WEIGHT)))
         res = metrics(rows, ds.Y, P, ds.topic_ids)
         res["mode"] = f"{folds}-fold cross-validation (head retrained per fold)"
     else:

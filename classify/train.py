@@ -20,10 +20,12 @@ from typing import Sequence
 import numpy as np
 
 from classify import CLASSIFIER_VERSION
-from classify.classifier import (MODEL_DIR, REPO_ROOT, Featurizer, head_path, load_topics_file,
-                                 topics_fingerprint)
+from classify.classifier import (MODEL_DIR, REPO_ROOT, Featurizer, head_path, lexical_path,
+                                 load_topics_file, topics_fingerprint)
 from classify.embed import get_embedder
-from classify.scoring import best_threshold, design, feature_names, final_scores, train_head
+from classify.lexical import DEFAULT_C, fit_lexical, lexical_text
+from classify.scoring import (DEFAULT_HEAD_WEIGHT, best_threshold, blend, design, feature_names,
+                              final_scores, train_head)
 
 DEFAULT_DATA = REPO_ROOT / "classify" / "data" / "dev.jsonl"
 SYNTHETIC = REPO_ROOT / "classify" / "data" / "synthetic.jsonl"
@@ -71,6 +73,11 @@ class Dataset:
     topic_ids: list[str]
     G: np.ndarray | None = None   # (n, topics) True where the setting gate removes the topic
     NT: np.ndarray | None = None  # (n, topics) True where no term of the topic matched
+    texts: list[str] | None = None  # what the lexical member reads (lexical.lexical_text)
+
+    @property
+    def keys(self) -> list[str]:
+        return [str(r.get("id") or r.get("url")) for r in self.rows]
 
 
 def build_dataset(rows: Sequence[dict], featurizer: Featurizer) -> Dataset:
@@ -79,7 +86,9 @@ def build_dataset(rows: Sequence[dict], featurizer: Featurizer) -> Dataset:
     E = np.vstack([f.doc_vec for f in feats])
     tids = featurizer.topic_ids
     Y = np.array([[1 if t in (r.get("topics") or []) else 0 for t in tids] for r in rows])
-    return Dataset(list(rows), X, E, Y, tids, featurizer.gate_mask(feats), featurizer.no_terms_mask(feats))
+    texts = [lexical_text(f.title, f.text) for f in feats]
+    return Dataset(list(rows), X, E, Y, tids, featurizer.gate_mask(feats), featurizer.no_terms_mask(feats),
+                   texts)
 
 
 def fold_ids(rows: Sequence[dict], k: int) -> np.ndarray:
@@ -96,13 +105,15 @@ def fold_ids(rows: Sequence[dict], k: int) -> np.ndarray:
 _NF: dict = {"n": None, "scale": 1.0}
 
 
-def _fit_predict(Xtr, Ytr, Xte, tids, l2, thresholds=None, Gte=None, NTte=None):
-    """Train on (Xtr, Ytr), score Xte, then apply the serving rules (scoring.final_scores: setting
-    gate Gte, evidence-less discount NTte) as TopicClassifier.score_features does, so thresholds
-    are calibrated on what is served."""
+def _fit_predict(Xtr, Ytr, Xte, tids, l2, thresholds=None, Gte=None, NTte=None, Lte=None,
+                 head_weight=DEFAULT_HEAD_WEIGHT):
+    """Train on (Xtr, Ytr), score Xte, blend with the lexical member's calibrated scores Lte (if
+    given), then apply the serving rules (scoring.final_scores: setting gate Gte, evidence-less
+    discount NTte) as TopicClassifier.score_features does, so thresholds are calibrated on what is
+    served."""
     head = train_head(Xtr, Ytr, tids, l2=l2, thresholds=thresholds, n_features=_NF["n"],
                       emb_scale=_NF["scale"])
-    P = head.scores(Xte)
+    P = blend(head.scores(Xte), Lte, head_weight)
     if Gte is not None:
         P = final_scores(P, Gte, NTte if NTte is not None else np.zeros_like(Gte))
     return head, P
@@ -123,10 +134,12 @@ def calibrate_thresholds(X: np.ndarray, Y: np.ndarray, tids, l2: float, k: int, 
 
 
 def cross_validate(ds: Dataset, k: int, l2: float, emb_scale: float, train_mask: np.ndarray | None = None,
-                   inner_k: int = 4) -> np.ndarray:
+                   inner_k: int = 4, lexical: bool = True, lex_C: float = DEFAULT_C,
+                   head_weight: float = DEFAULT_HEAD_WEIGHT) -> np.ndarray:
     """Out-of-fold calibrated scores (n, topics). Thresholds are chosen inside each training fold
     (nested), so the reported numbers never see the test fold. Rows where train_mask is False
-    (invented examples) are only ever trained on, never tested."""
+    (invented examples) are only ever trained on, never tested. With `lexical`, the lexical member
+    is trained (and its thresholds calibrated) on each training fold too and blended in."""
     Xd = design(ds.X, ds.E, emb_scale)
     _NF.update(n=ds.X.shape[1], scale=emb_scale)
     real = np.ones(len(ds.rows), bool) if train_mask is None else train_mask
@@ -141,8 +154,15 @@ def cross_validate(ds: Dataset, k: int, l2: float, emb_scale: float, train_mask:
         G, NT = ds.G, ds.NT
         thr = calibrate_thresholds(Xd[tr], ds.Y[tr], ds.topic_ids, l2, inner_k, tr_rows,
                                    None if G is None else G[tr], None if NT is None else NT[tr])
+        L = None
+        if lexical:
+            keys = ds.keys
+            lm = fit_lexical([t for t, m in zip(ds.texts, tr) if m], ds.Y[tr], ds.topic_ids,
+                             [q for q, m in zip(keys, tr) if m], C=lex_C, k=inner_k)
+            L = lm.scores([t for t, m in zip(ds.texts, te) if m])
         _, P[te] = _fit_predict(Xd[tr], ds.Y[tr], Xd[te], ds.topic_ids, l2, thresholds=thr,
-                                Gte=None if G is None else G[te], NTte=None if NT is None else NT[te])
+                                Gte=None if G is None else G[te], NTte=None if NT is None else NT[te],
+                                Lte=L, head_weight=head_weight)
     return P
 
 
@@ -186,7 +206,8 @@ def metrics(rows: Sequence[dict], Y: np.ndarray, P: np.ndarray, topic_ids: Seque
 
 
 def train(data: Path, backend: str, folds: int, l2: float, emb_scale: float,
-          synthetic: bool, out_path: Path | None = None) -> dict:
+          synthetic: bool, out_path: Path | None = None, lexical: bool = True,
+          lex_C: float = DEFAULT_C, head_weight: float = DEFAULT_HEAD_WEIGHT) -> dict:
     rows = [r for r in load_jsonl(data) if r.get("provenance", "real") != "invented"]
     topics = load_topics_file()
     emb = get_embedder(backend)
@@ -197,7 +218,8 @@ def train(data: Path, backend: str, folds: int, l2: float, emb_scale: float,
     all_rows = rows + extra
     ds = build_dataset(all_rows, fz)
     real = np.array([i < len(rows) for i in range(len(all_rows))])
-    P = cross_validate(ds, folds, l2, emb_scale, train_mask=real)
+    P = cross_validate(ds, folds, l2, emb_scale, train_mask=real, lexical=lexical, lex_C=lex_C,
+                       head_weight=head_weight)
     cv = metrics(rows, ds.Y[real], P[real], ds.topic_ids)
     Xd = design(ds.X, ds.E, emb_scale)
     _NF.update(n=ds.X.shape[1], scale=emb_scale)
@@ -205,6 +227,15 @@ def train(data: Path, backend: str, folds: int, l2: float, emb_scale: float,
     head = train_head(Xd, ds.Y, ds.topic_ids, l2=l2, thresholds=thr, n_features=ds.X.shape[1],
                       emb_scale=emb_scale)
     names = feature_names(ds.topic_ids) + [f"emb{i}" for i in range(ds.E.shape[1])]
+    out_path = out_path or head_path(emb.model_id)
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    lex_doc = None
+    if lexical:
+        lm = fit_lexical(ds.texts, ds.Y, ds.topic_ids, ds.keys, C=lex_C, k=folds)
+        lp = lexical_path(out_path)
+        lex_doc = {"file": lp.name, "sha256": lm.save(lp), "head_weight": head_weight, "C": lex_C,
+                   "thresholds_raw": lm.meta["thresholds_raw"],
+                   "vocabulary_size": lm.meta["vocabulary_size"]}
     doc = {
         "classifier_version": CLASSIFIER_VERSION,
         "model_id": emb.model_id,
@@ -216,13 +247,12 @@ def train(data: Path, backend: str, folds: int, l2: float, emb_scale: float,
         "n_train": len(all_rows), "n_real": len(rows), "n_invented": len(extra),
         "l2": l2, "emb_scale": emb_scale, "folds": folds,
         "thresholds_raw": dict(zip(ds.topic_ids, thr)),
+        "lexical": lex_doc,
         "cv": cv,
         "feature_names": names,
         "mu": head.mu.tolist(), "sd": head.sd.tolist(),
         "W": np.round(head.W, 6).tolist(), "b": head.b.tolist(),
     }
-    out_path = out_path or head_path(emb.model_id)
-    MODEL_DIR.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(doc, ensure_ascii=False, indent=0), encoding="utf-8")
     return doc
 
@@ -235,8 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--l2", type=float, default=DEFAULT_L2)
     ap.add_argument("--emb-scale", type=float, default=DEFAULT_EMB_SCALE)
     ap.add_argument("--synthetic", action="store_true", help="add invented examples to training")
+    ap.add_argument("--no-lexical", action="store_true",
+                    help="the head alone, without the character n-gram member (classify/lexical.py)")
+    ap.add_argument("--lex-c", type=float, default=DEFAULT_C, help="the lexical member's inverse L2")
+    ap.add_argument("--head-weight", type=float, default=DEFAULT_HEAD_WEIGHT,
+                    help="the head's weight in the logit blend with the lexical member")
     a = ap.parse_args(argv)
-    doc = train(Path(a.data), a.backend, a.folds, a.l2, a.emb_scale, a.synthetic)
+    doc = train(Path(a.data), a.backend, a.folds, a.l2, a.emb_scale, a.synthetic,
+                lexical=not a.no_lexical, lex_C=a.lex_c, head_weight=a.head_weight)
     cv = doc["cv"]
     print(f"wrote {head_path(doc['model_id'])}: {doc['n_real']} real items, data sha256 {doc['data_sha256'][:12]}")
     print(f"{a.folds}-fold CV macro-F1 {cv['macro_f1']}  false-alarm rate {cv['false_alarm_rate']} "
