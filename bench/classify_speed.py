@@ -126,7 +126,8 @@ def run(n: int = 300, chars: int = 1500, backend: str = "use") -> dict:
     with tempfile.TemporaryDirectory() as td:
         store = Store(Path(td) / "bench.duckdb")
         cclf = TopicClassifier(topics, CachedEmbedder(store, emb), clf.head,
-                               chunk_chars=clf.featurizer.chunk_chars, max_chunks=clf.featurizer.max_chunks)
+                               chunk_chars=clf.featurizer.chunk_chars, max_chunks=clf.featurizer.max_chunks,
+                               change_model=clf.change_model)
         cclf.classify(arts)  # fill the cache
         cached = timed(cclf.classify, arts)
         close = getattr(store, "close", None)

@@ -24,6 +24,7 @@ import numpy as np
 
 from classify import CLASSIFIER_VERSION
 from classify import legal_change
+from classify.change_model import ChangeModel
 from classify.embed import Embedder, backend_name, chunk_spans, clean_for_embedding, get_embedder
 from classify.lexical import LexicalModel, lexical_text
 from classify.patterns import (CompiledTopic, Match, compile_topics, host_counts, sentence_of,
@@ -337,9 +338,24 @@ def load_head(model_id: str, topic_ids: Sequence[str], fingerprint: str) -> Head
     return HeadFile(head, float(d["emb_scale"]), meta, lex, weight)
 
 
+CHANGE_MODEL = "change.npz"
+
+
+def load_change_model(model_dir: Path | None = None) -> ChangeModel:
+    p = (model_dir or MODEL_DIR) / CHANGE_MODEL
+    if not p.exists():
+        raise ClassifierError(f"{p}: no trained legal-change model. Train it with "
+                              f"`python -m classify.train` (see classify/README.md)")
+    try:
+        return ChangeModel.load(p)
+    except (ValueError, KeyError, OSError) as exc:
+        raise ClassifierError(f"{p}: cannot load the legal-change model: {exc}") from None
+
+
 class TopicClassifier:
     def __init__(self, topics: Sequence[Mapping], embedder: Embedder, head: HeadFile,
-                 chunk_chars: int = 1200, max_chunks: int = DEFAULT_MAX_CHUNKS, batch_size: int = 32):
+                 chunk_chars: int = 1200, max_chunks: int = DEFAULT_MAX_CHUNKS, batch_size: int = 32,
+                 change_model: ChangeModel | None = None):
         self.topics = [dict(t) for t in topics]
         self.topic_ids = [t["id"] for t in self.topics]
         self.thresholds = {t["id"]: float(t.get("threshold", 0.5)) for t in self.topics}
@@ -347,6 +363,8 @@ class TopicClassifier:
         self.head = head
         self.batch_size = batch_size
         self.version = CLASSIFIER_VERSION
+        # None: the cue rules decide the stage alone (tests of the rules; get_classifier loads it)
+        self.change_model = change_model
 
     @property
     def model_id(self) -> str:
@@ -369,9 +387,20 @@ class TopicClassifier:
             R = self.raw_scores(feats)
             S = self.featurizer.serve(feats, R)
             R, S = self._long_items(batch, feats, R, S, memo)
-            for it, f, r, s in zip(batch, feats, R, S):
-                out.append(self._build(it, f, r, s, self.featurizer.gate_reasons(f)))
+            changes = self.changes(batch, feats)
+            for it, f, r, s, ch in zip(batch, feats, R, S, changes):
+                out.append(self._build(it, f, r, s, self.featurizer.gate_reasons(f), ch))
         return out
+
+    def changes(self, batch: Sequence[Mapping], feats: Sequence[ItemFeatures]
+                ) -> list[legal_change.ChangeSignal]:
+        """The legal-change signal per item: the cue rules' dates and evidence, the stage decided
+        by the learned change model (classify.change_model) when there is one."""
+        sigs = [legal_change.detect(f.text, title=f.title, published=it.get("published"),
+                                    lang=it.get("lang")) for it, f in zip(batch, feats)]
+        if self.change_model is None:
+            return sigs
+        return self.change_model.refine([f.title for f in feats], [f.text for f in feats], sigs)
 
     def _long_items(self, batch: Sequence[Mapping], feats: Sequence[ItemFeatures], R: np.ndarray,
                     S: np.ndarray, memo: dict[str, np.ndarray] | None = None
@@ -406,7 +435,7 @@ class TopicClassifier:
         return R, S
 
     def _build(self, item: Mapping, f: ItemFeatures, raw: np.ndarray, served: np.ndarray,
-               gates: Sequence[str | None]) -> Classification:
+               gates: Sequence[str | None], ch: legal_change.ChangeSignal) -> Classification:
         scores, suppressed = {}, {}
         for tid, v, s, why in zip(self.topic_ids, raw, served, gates):
             scores[tid] = round(float(s), 4)
@@ -416,8 +445,6 @@ class TopicClassifier:
                 suppressed[tid] += f" (head score {float(v):.2f})"
         topics = [tid for tid in self.topic_ids if scores[tid] >= self.thresholds[tid]]
         evidence = {tid: self._evidence(f, tid, scores[tid]) for tid in topics}
-        ch = legal_change.detect(f.text, title=f.title, published=item.get("published"),
-                                 lang=item.get("lang"))
         return Classification(item.get("url"), topics, scores, evidence, ch.to_json(),
                               suppressed=suppressed)
 
@@ -471,5 +498,6 @@ def get_classifier(cfg: Any = None) -> TopicClassifier:
             head = load_head(emb.model_id, [t["id"] for t in topics], fp)
             _CLF[key] = TopicClassifier(topics, emb, head, chunk_chars=int(cs.get("chunk_chars", 1200)),
                                         max_chunks=int(cs.get("max_chunks", DEFAULT_MAX_CHUNKS)),
-                                        batch_size=int(cs.get("batch_size", 32)))
+                                        batch_size=int(cs.get("batch_size", 32)),
+                                        change_model=load_change_model())
         return _CLF[key]

@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from classify import legal_change
+from classify import change_model
 from classify.classifier import Featurizer, get_classifier, head_path, load_topics_file
 from classify.embed import get_embedder
 from classify.lexical import DEFAULT_C
@@ -32,8 +33,9 @@ from classify.train import (DEFAULT_DATA, build_dataset, cross_validate, data_ha
                             metrics)
 
 
-def change_metrics(rows: Sequence[dict]) -> dict:
-    """Legal-change detector vs gold `change` labels (items without a `change` object are skipped)."""
+def change_metrics(rows: Sequence[dict], signals: Sequence) -> dict:
+    """Legal-change signals (ChangeSignal or its to_json() dict, one per row) vs gold `change`
+    labels (items without a `change` object are skipped)."""
     def block(items):
         tp = fp = fn = 0
         st_ok = st_n = 0
@@ -42,6 +44,8 @@ def change_metrics(rows: Sequence[dict]) -> dict:
         for r, sig in items:
             g = r["change"]
             gold = bool(g.get("is_change"))
+            if isinstance(sig, dict):
+                sig = _Sig(bool(sig.get("is_change")), sig.get("stage"), list(sig.get("effective_dates") or []))
             if sig.is_change and gold:
                 tp += 1
             elif sig.is_change:
@@ -64,16 +68,19 @@ def change_metrics(rows: Sequence[dict]) -> dict:
                 "stage_accuracy": round(st_ok / st_n, 3) if st_n else None, "stage_items": st_n,
                 "date_recall": round(d_hit / d_n, 3) if d_n else None, "dates": d_n,
                 "stage_confusion": confusion}
-    pairs = []
-    for r in rows:
-        if not isinstance(r.get("change"), dict):
-            continue
-        sig = legal_change.detect(r.get("text") or "", title=r.get("title") or "",
-                                  published=r.get("published"), lang=r.get("lang"))
-        pairs.append((r, sig))
+    if len(signals) != len(rows):
+        raise ValueError(f"{len(signals)} signals for {len(rows)} rows")
+    pairs = [(r, s) for r, s in zip(rows, signals) if isinstance(r.get("change"), dict)]
     out = block(pairs)
     out["domain"] = block([(r, s) for r, s in pairs if r.get("topics")])
     return out
+
+
+@dataclass
+class _Sig:
+    is_change: bool
+    stage: str | None
+    effective_dates: list
 
 
 def evaluate(data: str | Path = DEFAULT_DATA, folds: int = 5, backend: str = "use",
@@ -96,6 +103,8 @@ def evaluate(data: str | Path = DEFAULT_DATA, folds: int = 5, backend: str = "us
                            head_weight=float(lx.get("head_weight", DEFAULT_HEAD_WEIGHT)))
         res = metrics(rows, ds.Y, P, ds.topic_ids)
         res["mode"] = f"{folds}-fold cross-validation (head retrained per fold)"
+        crows = [r for r in rows if isinstance(r.get("change"), dict)]
+        res["change"] = change_metrics(crows, change_model.cross_validate(crows, folds))
     else:
         clf = get_classifier({"classify": {"backend": backend}, "topics": topics} if cfg is None else cfg)
         # exactly what `lawwatch classify` serves (long items' windows, setting gate, discounts
@@ -106,7 +115,8 @@ def evaluate(data: str | Path = DEFAULT_DATA, folds: int = 5, backend: str = "us
         Y = np.array([[1 if t in (r.get("topics") or []) else 0 for t in tids] for r in rows])
         res = metrics(rows, Y, P, tids, {t: 0.5 for t in tids})
         res["mode"] = f"held-out: shipped head {hp.name} applied as is (the tags classify serves)"
-    res["change"] = change_metrics(rows)
+        res["change"] = change_metrics(rows, [c.change for c in served])
+    res["change_rules"] = change_metrics(rows, change_model.signals_of(rows))
     res["data"] = str(data)
     res["data_sha256"] = dh
     res["model_id"] = emb.model_id
@@ -123,11 +133,13 @@ def format_report(res: dict) -> str:
     for lg, b in res["by_lang"].items():
         lines.append(f"  [{lg}] n={b['n']:3d} macro-F1 {b['macro_f1']}  false-alarm {b['false_alarm_rate']} "
                      f"({b['none_items']} none)")
-    ch = res.get("change")
-    if ch:
+    for label, key in (("legal change", "change"), ("  cue rules alone", "change_rules")):
+        ch = res.get(key)
+        if not ch:
+            continue
         for name, b in (("all items", ch), ("domain items (topics != [])", ch["domain"])):
             ic = b["is_change"]
-            lines.append(f"legal change, {name} (n={b['n']}): is_change P {ic['precision']:.3f} R {ic['recall']:.3f} "
+            lines.append(f"{label}, {name} (n={b['n']}): is_change P {ic['precision']:.3f} R {ic['recall']:.3f} "
                          f"F1 {ic['f1']:.3f}; stage accuracy {b['stage_accuracy']} on {b['stage_items']}; "
                          f"effective-date recall {b['date_recall']} on {b['dates']}")
     return "\n".join(lines)

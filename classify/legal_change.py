@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -324,6 +325,8 @@ class ChangeSignal:
     effective_dates: list[str]
     evidence: list[dict] = field(default_factory=list)
     stage_scores: dict[str, float] = field(default_factory=dict)
+    cues: list[dict] = field(default_factory=list)        # every stage cue found (evidence picks)
+    dates_evidence: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"is_change": self.is_change, "stage": self.stage,
@@ -378,7 +381,28 @@ def detect(text: str, title: str = "", published: Any = None, lang: str | None =
     for h in tdates + dates:
         if h.iso not in iso:
             iso.append(h.iso)
-    evidence = sorted([e for e in ev if e["stage"] == stage], key=lambda e: -e["weight"])[:3] if stage else []
-    evidence += [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "title"} for h in tdates]
-    evidence += [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "text"} for h in dates[:5]]
-    return ChangeSignal(stage is not None, stage, iso, evidence, {k: round(v, 2) for k, v in scores.items()})
+    dev = [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "title"} for h in tdates]
+    dev += [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "text"} for h in dates[:5]]
+    return ChangeSignal(stage is not None, stage, iso, _stage_evidence(ev, stage) + dev,
+                        {k: round(v, 2) for k, v in scores.items()}, ev, dev)
+
+
+def _stage_evidence(cues: list[dict], stage: str | None) -> list[dict]:
+    return sorted([e for e in cues if e["stage"] == stage], key=lambda e: -e["weight"])[:3] if stage else []
+
+
+def with_stage(sig: ChangeSignal, stage: str | None) -> ChangeSignal:
+    """The same signal with another stage decision (None: not a change): its evidence is that
+    stage's strongest cues, if the text has any, plus the dates. Pure."""
+    if stage is not None and stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    return ChangeSignal(stage is not None, stage, list(sig.effective_dates),
+                        _stage_evidence(sig.cues, stage) + list(sig.dates_evidence),
+                        dict(sig.stage_scores), list(sig.cues), list(sig.dates_evidence))
+
+
+def rule_features(sig: ChangeSignal) -> list[float]:
+    """What the learned change model (classify.change_model) takes from the rules: each stage's
+    weighted cue total (log1p), whether the rules call it a change, and their stage (one-hot)."""
+    return ([math.log1p(max(sig.stage_scores.get(st, 0.0), 0.0)) for st in STAGES]
+            + [1.0 if sig.is_change else 0.0] + [1.0 if sig.stage == st else 0.0 for st in STAGES])

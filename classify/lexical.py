@@ -66,8 +66,31 @@ def _tfidf(counts, idf: np.ndarray):
     return X.multiply(inv[:, None]).tocsr()
 
 
+def fit_space(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The n-gram vocabulary (MAX_FEATURES most frequent with df >= MIN_DF, column order) and its
+    smoothed idf, as sklearn's TfidfVectorizer computes them."""
+    vec = _vectorizer()
+    counts = vec.fit_transform(list(texts))
+    vocab = [g for g, _ in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])]
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0          # smooth_idf, as sklearn
+    return vocab, idf
+
+
+class _Space:
+    """TF-IDF transform from a stored vocabulary and idf (shared by the lexical models)."""
+    vocabulary: list[str]
+    idf: np.ndarray
+    _vec: object
+
+    def transform(self, texts: Sequence[str]):
+        if self._vec is None:
+            self._vec = _vectorizer({g: i for i, g in enumerate(self.vocabulary)})
+        return _tfidf(self._vec.transform(list(texts)), self.idf)
+
+
 @dataclass
-class LexicalModel:
+class LexicalModel(_Space):
     topic_ids: list[str]
     vocabulary: list[str]     # n-gram strings, column order
     idf: np.ndarray           # (V,)
@@ -75,11 +98,6 @@ class LexicalModel:
     b: np.ndarray             # (topics,), shifted: calibrated threshold -> 0.5
     meta: dict = field(default_factory=dict)
     _vec: object = field(default=None, repr=False, compare=False)
-
-    def transform(self, texts: Sequence[str]):
-        if self._vec is None:
-            self._vec = _vectorizer({g: i for i, g in enumerate(self.vocabulary)})
-        return _tfidf(self._vec.transform(list(texts)), self.idf)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated per-topic scores (n, topics) of lexical_text()s."""
@@ -119,13 +137,8 @@ class LexicalModel:
 def _fit_raw(texts: Sequence[str], Y: np.ndarray, C: float):
     """(vocabulary, idf, W, b) of per-topic balanced logistic regressions; thresholds not applied."""
     from sklearn.linear_model import LogisticRegression
-    vec = _vectorizer()
-    counts = vec.fit_transform(list(texts))
-    vocab = [g for g, _ in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])]
-    n = counts.shape[0]
-    df = np.asarray((counts > 0).sum(axis=0)).ravel()
-    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0          # smooth_idf, as sklearn
-    X = _tfidf(counts, idf)
+    vocab, idf = fit_space(texts)
+    X = _tfidf(_vectorizer({g: i for i, g in enumerate(vocab)}).transform(list(texts)), idf)
     W, b = [], []
     for j in range(Y.shape[1]):
         y = Y[:, j]

@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from classify import CLASSIFIER_VERSION
-from classify.classifier import (MODEL_DIR, REPO_ROOT, Featurizer, head_path, lexical_path,
+from classify import change_model as CM
+from classify.classifier import (CHANGE_MODEL, MODEL_DIR, REPO_ROOT, Featurizer, head_path, lexical_path,
                                  load_topics_file, topics_fingerprint)
 from classify.embed import get_embedder
 from classify.lexical import DEFAULT_C, fit_lexical, lexical_text
@@ -257,6 +258,28 @@ def train(data: Path, backend: str, folds: int, l2: float, emb_scale: float,
     return doc
 
 
+def train_change(data: Path, folds: int, C: float = CM.DEFAULT_C,
+                 out_path: Path | None = None) -> dict:
+    """Cross-validate and train the legal-change model on the rows with a `change` object; writes
+    model/change.npz (its meta carries the CV numbers)."""
+    from classify.evaluate import change_metrics
+    rows = [r for r in load_jsonl(data) if r.get("provenance", "real") != "invented"
+            and isinstance(r.get("change"), dict)]
+    oof = CM.cross_validate(rows, folds, C)
+    rules = CM.signals_of(rows)
+    cv, cv_rules = change_metrics(rows, oof), change_metrics(rows, rules)
+    m = CM.fit_change([r.get("title") or "" for r in rows], [r.get("text") or "" for r in rows], rules,
+                      [CM.label_of(r["change"]) for r in rows], C)
+    slim = lambda b: {k: b[k] for k in ("n", "is_change", "stage_accuracy", "stage_items")}  # noqa: E731
+    m.meta.update(classifier_version=CLASSIFIER_VERSION, data_sha256=data_hash(rows), folds=folds,
+                  cv={"model": slim(cv), "rules": slim(cv_rules),
+                      "domain": {"model": slim(cv["domain"]), "rules": slim(cv_rules["domain"])}})
+    out_path = out_path or MODEL_DIR / CHANGE_MODEL
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    m.save(out_path)
+    return m.meta
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m classify.train", description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -268,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-lexical", action="store_true",
                     help="the head alone, without the character n-gram member (classify/lexical.py)")
     ap.add_argument("--lex-c", type=float, default=DEFAULT_C, help="the lexical member's inverse L2")
+    ap.add_argument("--no-change", action="store_true",
+                    help="do not (re)train the legal-change model (model/change.npz)")
     ap.add_argument("--head-weight", type=float, default=DEFAULT_HEAD_WEIGHT,
                     help="the head's weight in the logit blend with the lexical member")
     a = ap.parse_args(argv)
@@ -279,6 +304,14 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"({cv['none_items']} none-items)")
     for t, m in cv["topics"].items():
         print(f"  {t:12s} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} (n={m['support']})")
+    if not a.no_change:
+        meta = train_change(Path(a.data), a.folds)
+        print(f"wrote {MODEL_DIR / CHANGE_MODEL}: legal-change model, {meta['n_train']} items")
+        for name in ("model", "rules"):
+            b = meta["cv"][name]
+            print(f"  {a.folds}-fold CV {name:6s}: is_change F1 {b['is_change']['f1']:.3f} "
+                  f"(P {b['is_change']['precision']:.3f} R {b['is_change']['recall']:.3f}), "
+                  f"stage accuracy {b['stage_accuracy']} on {b['stage_items']}")
     return 0
 
 
