@@ -77,16 +77,53 @@ def fit_space(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return vocab, idf
 
 
+def word_ngrams(word: str) -> list[str]:
+    """sklearn's `char_wb` n-grams of one whitespace-free word: padded with a space each side,
+    every n-gram of each size in NGRAMS; a padded word shorter than n gives itself, once."""
+    w = " " + word + " "
+    out = []
+    for n in range(NGRAMS[0], NGRAMS[1] + 1):
+        if len(w) <= n:
+            out.append(w)
+            break
+        out.extend(w[i:i + n] for i in range(len(w) - n + 1))
+    return out
+
+
+# Words whose vocabulary columns are remembered per model (news text repeats its words: a word
+# is split and looked up once, not at every occurrence); cleared when it grows past this.
+WORD_CACHE = 200_000
+
+
 class _Space:
-    """TF-IDF transform from a stored vocabulary and idf (shared by the lexical models)."""
+    """TF-IDF transform from a stored vocabulary and idf (shared by the lexical models). Counts
+    the same n-grams as sklearn's CountVectorizer(analyzer="char_wb") (tests/test_lexical.py),
+    about 3x faster: each distinct word's columns are computed once and remembered."""
     vocabulary: list[str]
     idf: np.ndarray
     _vec: object
 
     def transform(self, texts: Sequence[str]):
+        import scipy.sparse as sp
         if self._vec is None:
-            self._vec = _vectorizer({g: i for i, g in enumerate(self.vocabulary)})
-        return _tfidf(self._vec.transform(list(texts)), self.idf)
+            self._vec = ({g: i for i, g in enumerate(self.vocabulary)}, {})
+        vocab, words = self._vec
+        if len(words) > WORD_CACHE:
+            words.clear()
+        indices: list[int] = []
+        indptr = [0]
+        for t in texts:
+            for w in t.split():
+                cols = words.get(w)
+                if cols is None:
+                    cols = words[w] = [j for j in map(vocab.get, word_ngrams(w)) if j is not None]
+                indices.extend(cols)
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.float64)
+        m = sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+                          shape=(len(indptr) - 1, len(self.vocabulary)))
+        m.sum_duplicates()
+        return _tfidf(m, self.idf)
 
 
 @dataclass
