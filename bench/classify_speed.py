@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.md"
 SECTION = "## Classify throughput"
 NOTE = ('Cold throughput is bound by the USE encoder (pure numpy; an article costs its title plus up '
-        'to 4 chunks of 1,200 characters, ~70 % of the classify CPU). Its tokenizer runs in the C++ '
+        'to 4 chunks of 1,200 characters, ~55 % of the classify CPU); the lexical member and the learned '
+        'legal-change decision (character n-grams, each distinct word split once) take ~11 %. The encoder\'s tokenizer runs in the C++ '
         'sentencepiece library where that gives the pure-Python port\'s ids, and topic terms / stage cues '
         'are prefiltered with one combined regex each (identical output, tests/test_embed.py, '
         'tests/test_patterns.py). The rows here are ONE process; the pipeline classifies big batches '

@@ -328,7 +328,10 @@ HISTORY = ("History of the lawwatch rows (1k / 10k articles/s): 6.8 / — (3k: 9
            "in C++ sentencepiece, one-scan term/cue prefilters and each distinct text embedded "
            "once per batch (tests/test_embed.py, tests/test_patterns.py: identical classify "
            "output); then new alerts written set-based (alerts stage at 1k 5.2 -> 2.3 s; "
-           "test_batched_alert_writes_equal_one_by_one).")
+           "test_batched_alert_writes_equal_one_by_one): 53.2 / 59.6 (2026-11-22); then the "
+           "classifier's lexical member and learned legal-change decision (topics-2025.9/.10, "
+           "character n-grams: ~7 % more classify CPU, more on a short run whose word caches are "
+           "cold): 48.0 / 57.1 — the 1k run is below the 50 target.")
 
 
 def section(rows: list[dict], notes: list[str], sizes_arg: str = "") -> str:
