@@ -15,9 +15,6 @@ real gain is larger); numbers of the shipped model in its file's meta and classi
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -90,28 +87,19 @@ class ChangeModel(_Space):
                 for s, p in zip(signals, self.probs(titles, texts, signals))]
 
     def save(self, path: Path) -> str:
-        meta = dict(self.meta, format=FORMAT, classes=list(CLASSES), lead=LEAD, n_rule=N_RULE)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True, ensure_ascii=False)),
-                            vocabulary=np.array(self.vocabulary), idf=self.idf.astype(np.float32),
-                            W=self.W.astype(np.float32), b=self.b.astype(np.float64))
-        data = buf.getvalue()
-        path.write_bytes(data)
-        return hashlib.sha256(data).hexdigest()
+        """Write the model (npz, deterministic bytes); returns its sha256."""
+        return self._write(path, dict(self.meta, format=FORMAT, classes=list(CLASSES), lead=LEAD,
+                                      n_rule=N_RULE))
 
     @classmethod
     def load(cls, path: Path) -> "ChangeModel":
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"{path}: not a {FORMAT} file (format {meta.get('format')!r})")
-            if (tuple(meta.get("classes", ())) != CLASSES or meta.get("lead") != LEAD
-                    or meta.get("n_rule") != N_RULE):
-                raise ValueError(f"{path}: trained for classes {meta.get('classes')}, lead "
-                                 f"{meta.get('lead')}, {meta.get('n_rule')} rule features; this code "
-                                 f"has {list(CLASSES)}, {LEAD}, {N_RULE}; retrain")
-            return cls([str(g) for g in z["vocabulary"]], z["idf"].astype(np.float64),
-                       z["W"].astype(np.float64), z["b"].astype(np.float64), meta)
+        meta, vocab, idf, W, b = cls._read(path, FORMAT)
+        if (tuple(meta.get("classes", ())) != CLASSES or meta.get("lead") != LEAD
+                or meta.get("n_rule") != N_RULE):
+            raise ValueError(f"{path}: trained for classes {meta.get('classes')}, lead "
+                             f"{meta.get('lead')}, {meta.get('n_rule')} rule features; this code "
+                             f"has {list(CLASSES)}, {LEAD}, {N_RULE}; retrain")
+        return cls(vocab, idf, W, b, meta)
 
 
 def fit_change(titles: Sequence[str], texts: Sequence[str], signals: Sequence[legal_change.ChangeSignal],

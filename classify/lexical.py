@@ -125,6 +125,27 @@ class _Space:
         m.sum_duplicates()
         return _tfidf(m, self.idf)
 
+    # -- files: npz of meta (JSON) + vocabulary, idf, W, b; deterministic bytes ----------
+    def _write(self, path: Path, meta: dict) -> str:
+        """Write meta and the arrays; returns the file's sha256."""
+        buf = io.BytesIO()
+        np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True, ensure_ascii=False)),
+                            vocabulary=np.array(self.vocabulary), idf=self.idf.astype(np.float32),
+                            W=self.W.astype(np.float32), b=self.b.astype(np.float64))
+        data = buf.getvalue()
+        path.write_bytes(data)
+        return hashlib.sha256(data).hexdigest()
+
+    @staticmethod
+    def _read(path: Path, fmt: str) -> tuple[dict, list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """(meta, vocabulary, idf, W, b) of a file written by _write with format `fmt`."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("format") != fmt:
+                raise ValueError(f"{path}: not a {fmt} file (format {meta.get('format')!r})")
+            return (meta, [str(g) for g in z["vocabulary"]], z["idf"].astype(np.float64),
+                    z["W"].astype(np.float64), z["b"].astype(np.float64))
+
 
 @dataclass
 class LexicalModel(_Space):
@@ -146,29 +167,17 @@ class LexicalModel(_Space):
     # -- files -------------------------------------------------------------------------
     def save(self, path: Path) -> str:
         """Write the model (npz, deterministic bytes); returns its sha256."""
-        meta = dict(self.meta, format=FORMAT, topic_ids=self.topic_ids, ngrams=list(NGRAMS),
-                    lex_chars=LEX_CHARS)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True, ensure_ascii=False)),
-                            vocabulary=np.array(self.vocabulary), idf=self.idf.astype(np.float32),
-                            W=self.W.astype(np.float32), b=self.b.astype(np.float64))
-        data = buf.getvalue()
-        path.write_bytes(data)
-        return hashlib.sha256(data).hexdigest()
+        return self._write(path, dict(self.meta, format=FORMAT, topic_ids=self.topic_ids,
+                                      ngrams=list(NGRAMS), lex_chars=LEX_CHARS))
 
     @classmethod
     def load(cls, path: Path) -> "LexicalModel":
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"{path}: not a {FORMAT} file (format {meta.get('format')!r})")
-            if tuple(meta.get("ngrams", ())) != NGRAMS or meta.get("lex_chars") != LEX_CHARS:
-                raise ValueError(f"{path}: trained with n-grams {meta.get('ngrams')} / "
-                                 f"{meta.get('lex_chars')} characters, this code reads "
-                                 f"{list(NGRAMS)} / {LEX_CHARS}; retrain")
-            return cls(list(meta["topic_ids"]), [str(g) for g in z["vocabulary"]],
-                       z["idf"].astype(np.float64), z["W"].astype(np.float64),
-                       z["b"].astype(np.float64), meta)
+        meta, vocab, idf, W, b = cls._read(path, FORMAT)
+        if tuple(meta.get("ngrams", ())) != NGRAMS or meta.get("lex_chars") != LEX_CHARS:
+            raise ValueError(f"{path}: trained with n-grams {meta.get('ngrams')} / "
+                             f"{meta.get('lex_chars')} characters, this code reads "
+                             f"{list(NGRAMS)} / {LEX_CHARS}; retrain")
+        return cls(list(meta["topic_ids"]), vocab, idf, W, b, meta)
 
 
 def _fit_raw(texts: Sequence[str], Y: np.ndarray, C: float):
