@@ -23,6 +23,7 @@ import numpy as np
 
 from classify import legal_change
 from classify.lexical import _Space, fit_space
+from classify.scoring import fold_of, item_key
 
 CLASSES = ("none",) + tuple(legal_change.STAGES)
 LEAD = 1500
@@ -107,7 +108,7 @@ def fit_change(titles: Sequence[str], texts: Sequence[str], signals: Sequence[le
     """Multinomial balanced logistic regression over CLASSES."""
     from sklearn.linear_model import LogisticRegression
     docs = [change_text(a, b) for a, b in zip(titles, texts)]
-    vocab, idf = fit_space(docs)
+    vocab, idf, _ = fit_space(docs)
     m = ChangeModel(vocab, idf, np.zeros((len(CLASSES), len(vocab) + N_RULE)), np.zeros(len(CLASSES)))
     X = m.design(titles, texts, signals)
     y = np.array([CLASSES.index(lb) for lb in labels])
@@ -131,13 +132,12 @@ def signals_of(rows: Sequence[Mapping]) -> list[legal_change.ChangeSignal]:
                                 published=r.get("published"), lang=r.get("lang")) for r in rows]
 
 
-def cross_validate(rows: Sequence[Mapping], k: int = 5, C: float = DEFAULT_C,
-                   folds: np.ndarray | None = None) -> list[legal_change.ChangeSignal]:
+def cross_validate(rows: Sequence[Mapping], k: int = 5, C: float = DEFAULT_C
+                   ) -> list[legal_change.ChangeSignal]:
     """Out-of-fold served signals for labelled rows (each fold's model never saw its items)."""
-    from classify.lexical import fold_of
     rows = list(rows)
     sigs = signals_of(rows)
-    f = fold_of([str(r.get("id") or r.get("url")) for r in rows], k) if folds is None else folds
+    f = fold_of([item_key(r) for r in rows], k)
     out: list[legal_change.ChangeSignal | None] = [None] * len(rows)
     for j in range(k):
         tr = [i for i in range(len(rows)) if f[i] != j]

@@ -363,7 +363,8 @@ class TopicClassifier:
         self.head = head
         self.batch_size = batch_size
         self.version = CLASSIFIER_VERSION
-        # None: the cue rules decide the stage alone (tests of the rules; get_classifier loads it)
+        # None: the cue rules decide the stage alone (a classifier built by hand; get_classifier
+        # always loads the trained model and refuses to run without it)
         self.change_model = change_model
 
     @property

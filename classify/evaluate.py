@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -44,22 +43,22 @@ def change_metrics(rows: Sequence[dict], signals: Sequence) -> dict:
         for r, sig in items:
             g = r["change"]
             gold = bool(g.get("is_change"))
-            if isinstance(sig, dict):
-                sig = _Sig(bool(sig.get("is_change")), sig.get("stage"), list(sig.get("effective_dates") or []))
-            if sig.is_change and gold:
+            if not isinstance(sig, dict):
+                sig = sig.to_json()
+            if sig["is_change"] and gold:
                 tp += 1
-            elif sig.is_change:
+            elif sig["is_change"]:
                 fp += 1
             elif gold:
                 fn += 1
             if g.get("stage"):
                 st_n += 1
-                st_ok += sig.stage == g["stage"]
+                st_ok += sig["stage"] == g["stage"]
                 row = confusion.setdefault(g["stage"], {})
-                row[sig.stage or "none"] = row.get(sig.stage or "none", 0) + 1
+                row[sig["stage"] or "none"] = row.get(sig["stage"] or "none", 0) + 1
             for d in g.get("effective_dates") or []:
                 d_n += 1
-                d_hit += d in sig.effective_dates
+                d_hit += d in sig["effective_dates"]
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
@@ -74,13 +73,6 @@ def change_metrics(rows: Sequence[dict], signals: Sequence) -> dict:
     out = block(pairs)
     out["domain"] = block([(r, s) for r, s in pairs if r.get("topics")])
     return out
-
-
-@dataclass
-class _Sig:
-    is_change: bool
-    stage: str | None
-    effective_dates: list
 
 
 def evaluate(data: str | Path = DEFAULT_DATA, folds: int = 5, backend: str = "use",

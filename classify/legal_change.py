@@ -381,10 +381,10 @@ def detect(text: str, title: str = "", published: Any = None, lang: str | None =
     for h in tdates + dates:
         if h.iso not in iso:
             iso.append(h.iso)
-    dev = [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "title"} for h in tdates]
-    dev += [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "text"} for h in dates[:5]]
-    return ChangeSignal(stage is not None, stage, iso, _stage_evidence(ev, stage) + dev,
-                        {k: round(v, 2) for k, v in scores.items()}, ev, dev)
+    date_ev = [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "title"} for h in tdates]
+    date_ev += [{"text": h.text, "start": h.start, "end": h.end, "date": h.iso, "field": "text"} for h in dates[:5]]
+    return ChangeSignal(stage is not None, stage, iso, _stage_evidence(ev, stage) + date_ev,
+                        {k: round(v, 2) for k, v in scores.items()}, ev, date_ev)
 
 
 def _stage_evidence(cues: list[dict], stage: str | None) -> list[dict]:

@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from classify.scoring import best_threshold, logit, sigmoid
+from classify.scoring import best_threshold, fold_of, logit, sigmoid
 
 # Characters of title + text the lexical model reads. Long items are also scored window by
 # window (TopicClassifier._long_items), each window with the title, like the news-sized
@@ -47,12 +47,6 @@ def lexical_text(title: str, text: str) -> str:
     return s.lower().replace("ё", "е")
 
 
-def _vectorizer(vocabulary=None):
-    from sklearn.feature_extraction.text import CountVectorizer
-    return CountVectorizer(analyzer="char_wb", ngram_range=NGRAMS, lowercase=False,
-                           vocabulary=vocabulary, min_df=1 if vocabulary is not None else MIN_DF,
-                           max_features=None if vocabulary is not None else MAX_FEATURES,
-                           dtype=np.float64)
 
 
 def _tfidf(counts, idf: np.ndarray):
@@ -66,15 +60,18 @@ def _tfidf(counts, idf: np.ndarray):
     return X.multiply(inv[:, None]).tocsr()
 
 
-def fit_space(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """The n-gram vocabulary (MAX_FEATURES most frequent with df >= MIN_DF, column order) and its
-    smoothed idf, as sklearn's TfidfVectorizer computes them."""
-    vec = _vectorizer()
+def fit_space(texts: Sequence[str]):
+    """(vocabulary, idf, X): the n-gram vocabulary (MAX_FEATURES most frequent with df >= MIN_DF,
+    column order), its smoothed idf and the texts' TF-IDF matrix, as sklearn's
+    TfidfVectorizer(analyzer="char_wb", sublinear_tf=True) computes them."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    vec = CountVectorizer(analyzer="char_wb", ngram_range=NGRAMS, lowercase=False, min_df=MIN_DF,
+                          max_features=MAX_FEATURES, dtype=np.float64)
     counts = vec.fit_transform(list(texts))
     vocab = [g for g, _ in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])]
     df = np.asarray((counts > 0).sum(axis=0)).ravel()
     idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0          # smooth_idf, as sklearn
-    return vocab, idf
+    return vocab, idf, _tfidf(counts, idf)
 
 
 def word_ngrams(word: str) -> list[str]:
@@ -183,8 +180,7 @@ class LexicalModel(_Space):
 def _fit_raw(texts: Sequence[str], Y: np.ndarray, C: float):
     """(vocabulary, idf, W, b) of per-topic balanced logistic regressions; thresholds not applied."""
     from sklearn.linear_model import LogisticRegression
-    vocab, idf = fit_space(texts)
-    X = _tfidf(_vectorizer({g: i for i, g in enumerate(vocab)}).transform(list(texts)), idf)
+    vocab, idf, X = fit_space(texts)
     W, b = [], []
     for j in range(Y.shape[1]):
         y = Y[:, j]
@@ -196,15 +192,6 @@ def _fit_raw(texts: Sequence[str], Y: np.ndarray, C: float):
         W.append(m.coef_[0])
         b.append(float(m.intercept_[0]))
     return vocab, idf, np.vstack(W), np.asarray(b)
-
-
-def fold_of(keys: Sequence[str], k: int) -> np.ndarray:
-    """Deterministic folds by a hash of each key (the same dealing as classify.train.fold_ids)."""
-    order = sorted(range(len(keys)), key=lambda i: hashlib.sha1(str(keys[i]).encode()).hexdigest())
-    f = np.zeros(len(keys), dtype=int)
-    for pos, i in enumerate(order):
-        f[i] = pos % k
-    return f
 
 
 def fit_lexical(texts: Sequence[str], Y: np.ndarray, topic_ids: Sequence[str], keys: Sequence[str],

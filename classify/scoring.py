@@ -200,6 +200,21 @@ def feature_names(topic_ids: Sequence[str]) -> list[str]:
 
 
 # -- logistic head -----------------------------------------------------------------------
+def item_key(row: Mapping) -> str:
+    """The stable key of a labelled item (its id, else its URL): what folds are dealt by."""
+    return str(row.get("id") or row.get("url"))
+
+
+def fold_of(keys: Sequence[str], k: int) -> np.ndarray:
+    """Deterministic k folds: keys (stable item ids) sorted by their sha1, dealt round-robin."""
+    import hashlib
+    order = sorted(range(len(keys)), key=lambda i: hashlib.sha1(str(keys[i]).encode()).hexdigest())
+    f = np.zeros(len(keys), dtype=int)
+    for pos, i in enumerate(order):
+        f[i] = pos % k
+    return f
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 

@@ -26,7 +26,7 @@ from classify.classifier import (CHANGE_MODEL, MODEL_DIR, REPO_ROOT, Featurizer,
 from classify.embed import get_embedder
 from classify.lexical import DEFAULT_C, fit_lexical, lexical_text
 from classify.scoring import (DEFAULT_HEAD_WEIGHT, best_threshold, blend, design, feature_names,
-                              final_scores, train_head)
+                              final_scores, fold_of, item_key, train_head)
 
 DEFAULT_DATA = REPO_ROOT / "classify" / "data" / "dev.jsonl"
 SYNTHETIC = REPO_ROOT / "classify" / "data" / "synthetic.jsonl"
@@ -78,7 +78,7 @@ class Dataset:
 
     @property
     def keys(self) -> list[str]:
-        return [str(r.get("id") or r.get("url")) for r in self.rows]
+        return [item_key(r) for r in self.rows]
 
 
 def build_dataset(rows: Sequence[dict], featurizer: Featurizer) -> Dataset:
@@ -93,13 +93,8 @@ def build_dataset(rows: Sequence[dict], featurizer: Featurizer) -> Dataset:
 
 
 def fold_ids(rows: Sequence[dict], k: int) -> np.ndarray:
-    """Deterministic folds: items sorted by a hash of their id, dealt round-robin."""
-    order = sorted(range(len(rows)), key=lambda i: hashlib.sha1(
-        str(rows[i].get("id") or rows[i].get("url")).encode()).hexdigest())
-    f = np.zeros(len(rows), dtype=int)
-    for pos, i in enumerate(order):
-        f[i] = pos % k
-    return f
+    """Deterministic folds of labelled items (scoring.fold_of on their keys)."""
+    return fold_of([item_key(r) for r in rows], k)
 
 
 # set by cross_validate/train: number of non-embedding columns and the embedding scale

@@ -8,7 +8,7 @@ from classify import change_model as CM
 from classify import legal_change as LC
 from classify.classifier import CHANGE_MODEL, ClassifierError, get_classifier, load_change_model
 from classify.evaluate import change_metrics
-from classify.lexical import fold_of
+from classify.scoring import fold_of
 from classify.train import DEFAULT_DATA, load_jsonl
 
 
