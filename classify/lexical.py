@@ -47,8 +47,6 @@ def lexical_text(title: str, text: str) -> str:
     return s.lower().replace("ё", "е")
 
 
-
-
 def _tfidf(counts, idf: np.ndarray):
     """Sublinear tf x idf, rows L2-normalised (sklearn's TfidfVectorizer(sublinear_tf=True))."""
     X = counts.tocsr().astype(np.float64)

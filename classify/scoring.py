@@ -18,6 +18,7 @@ by classify.train; its bias is shifted so the cross-validated best-F1 threshold 
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -207,7 +208,6 @@ def item_key(row: Mapping) -> str:
 
 def fold_of(keys: Sequence[str], k: int) -> np.ndarray:
     """Deterministic k folds: keys (stable item ids) sorted by their sha1, dealt round-robin."""
-    import hashlib
     order = sorted(range(len(keys)), key=lambda i: hashlib.sha1(str(keys[i]).encode()).hexdigest())
     f = np.zeros(len(keys), dtype=int)
     for pos, i in enumerate(order):
