@@ -1,7 +1,7 @@
 """`lawwatch eval-topics [--data PATH] [--folds K] [--backend B] [--json]`
 
 Per-topic precision/recall/F1, macro-F1, false-alarm rate on none-items (share of items with no
-gold topic that got any tag), overall and per language.
+gold topic that got any tag), overall (with a 95 % bootstrap interval over items) and per language.
 
 - If the data is the data the shipped head was trained on (same sha256 as recorded in
   classify/model/head-*.json), numbers come from k-fold cross-validation (train on k-1 folds,
@@ -122,6 +122,11 @@ def format_report(res: dict) -> str:
         lines.append(f"{t:14s} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:4d}")
     lines.append(f"macro-F1 {res['macro_f1']}   false-alarm rate {res['false_alarm_rate']} "
                  f"on {res['none_items']} none-items")
+    ci = res.get("ci95") or {}
+    if ci.get("macro_f1"):
+        fa = ci.get("false_alarm_rate")
+        lines.append(f"  95 % bootstrap interval (items resampled): macro-F1 {ci['macro_f1'][0]:.3f}-"
+                     f"{ci['macro_f1'][1]:.3f}" + (f", false alarms {fa[0]:.3f}-{fa[1]:.3f}" if fa else ""))
     for lg, b in res["by_lang"].items():
         lines.append(f"  [{lg}] n={b['n']:3d} macro-F1 {b['macro_f1']}  false-alarm {b['false_alarm_rate']} "
                      f"({b['none_items']} none)")

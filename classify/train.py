@@ -25,8 +25,8 @@ from classify.classifier import (CHANGE_MODEL, MODEL_DIR, REPO_ROOT, Featurizer,
                                  load_topics_file, topics_fingerprint)
 from classify.embed import get_embedder
 from classify.lexical import DEFAULT_C, fit_lexical, lexical_text
-from classify.scoring import (DEFAULT_HEAD_WEIGHT, best_threshold, blend, design, feature_names,
-                              final_scores, fold_of, item_key, train_head)
+from classify.scoring import (DEFAULT_HEAD_WEIGHT, best_threshold, blend, bootstrap_interval, design,
+                              feature_names, final_scores, fold_of, item_key, train_head)
 
 DEFAULT_DATA = REPO_ROOT / "classify" / "data" / "dev.jsonl"
 SYNTHETIC = REPO_ROOT / "classify" / "data" / "synthetic.jsonl"
@@ -190,6 +190,7 @@ def metrics(rows: Sequence[dict], Y: np.ndarray, P: np.ndarray, topic_ids: Seque
         return out
 
     res = block(ok)
+    res["ci95"] = bootstrap_interval(Y[ok] == 1, pred[ok])
     langs = sorted({r.get("lang") or "?" for r in rows})
     res["by_lang"] = {}
     for lg in langs:
