@@ -373,11 +373,9 @@ def bootstrap_interval(Y: np.ndarray, pred: np.ndarray, reps: int = 2000, seed: 
     rng = np.random.default_rng(seed)
     W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(reps)]).astype(float)
     tp, fp, fn = W @ (Y & pred), W @ (~Y & pred), W @ (Y & ~pred)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
-    f1[(tp + fn) == 0] = np.nan                       # topics without gold positives do not count
-    with np.errstate(invalid="ignore"):
-        macro = np.nanmean(np.where(np.isnan(f1).all(axis=1, keepdims=True), 0.0, f1), axis=1)
+    has_gold = (tp + fn) > 0                          # topics without gold positives do not count
+    f1 = np.where(has_gold, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+    macro = f1.sum(axis=1) / np.maximum(has_gold.sum(axis=1), 1)
     none = ~Y.any(axis=1)
     out: dict[str, list[float] | None] = {}
     a = (1 - level) / 2
